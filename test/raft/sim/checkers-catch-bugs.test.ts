@@ -1,0 +1,43 @@
+import t from 'tap'
+import { RaftLog } from '../../../src/raft/log.js'
+import { Raft } from '../../../src/raft/raft.js'
+import type { Message } from '../../../src/raft/types.js'
+import { runSchedule } from './schedule.js'
+
+// A checker that never fails proves nothing. Each test plants a known Raft bug and
+// expects the random schedules to report it within a bounded number of seeds.
+
+function firstViolation(seeds: number): string | undefined {
+  for (let seed = 1; seed <= seeds; seed++) {
+    try {
+      runSchedule(seed)
+    } catch (err) {
+      return `seed ${seed}: ${(err as Error).message}`
+    }
+  }
+  return undefined
+}
+
+t.test('granting votes to candidates with stale logs is caught as a leader completeness violation', async (t) => {
+  const orig = RaftLog.prototype.isUpToDate
+  t.teardown(() => {
+    RaftLog.prototype.isUpToDate = orig
+  })
+  RaftLog.prototype.isUpToDate = () => true
+  const v = firstViolation(300)
+  t.match(v, /leader completeness|state machine safety|log matching|durability/)
+})
+
+t.test('answering ReadIndex without confirming leadership is caught as a stale read', async (t) => {
+  type Internals = { sendReadIndexResponse(m: Message): void; respondToReadIndex(m: Message, index: number): void }
+  const proto = Raft.prototype as unknown as Internals
+  const orig = proto.sendReadIndexResponse
+  t.teardown(() => {
+    proto.sendReadIndexResponse = orig
+  })
+  proto.sendReadIndexResponse = function (this: Internals & Pick<Raft, 'raftLog'>, m: Message) {
+    this.respondToReadIndex(m, this.raftLog.committed)
+  }
+  const v = firstViolation(500)
+  t.match(v, /stale read/)
+})

@@ -1,0 +1,103 @@
+import { StateType } from '../../../src/raft/types.js'
+import { SimCluster } from './cluster.js'
+import { Rng } from './rng.js'
+
+export interface ScheduleResult {
+  seed: number
+  size: number
+  steps: number
+  stats: SimCluster['stats']
+  acked: number
+  reads: number
+}
+
+/** The cluster size a seed runs with: odd seeds 5 nodes, even seeds 3. */
+export function sizeForSeed(seed: number): number {
+  return seed % 2 === 1 ? 5 : 3
+}
+
+/**
+ * One random schedule: a cluster under client load while the network drops, duplicates
+ * and reorders messages, partitions come and go, nodes crash and restart from disk,
+ * snapshots compact logs and leadership is transferred. Safety is checked after every
+ * step (by SimCluster); at the end the faults stop and the cluster must converge with
+ * every acknowledged write on every node. Throws on any violation.
+ */
+export function runSchedule(seed: number, steps = 400): ScheduleResult {
+  const rng = new Rng(seed)
+  const size = sizeForSeed(seed)
+  const ids = Array.from({ length: size }, (_, i) => i + 1)
+  const net = { drop: rng.next() * 0.1, duplicate: rng.next() * 0.05, maxDelay: 1 + rng.int(4) }
+  const c = new SimCluster(ids, rng, net, { preVote: rng.chance(0.7), checkQuorum: rng.chance(0.7) })
+  const majority = Math.floor(size / 2) + 1
+
+  for (let s = 0; s < steps; s++) {
+    if (s % 2 === 0) c.tick()
+    if (rng.chance(0.3)) c.propose(rng.pick(ids))
+    if (rng.chance(0.1)) c.read(rng.pick(ids))
+    if (rng.chance(0.01)) {
+      const shuffled = [...ids].sort(() => rng.next() - 0.5)
+      const cut = 1 + rng.int(size - 1)
+      c.partitionInto([shuffled.slice(0, cut), shuffled.slice(cut)])
+    }
+    if (rng.chance(0.02)) c.heal()
+    // Crash a node only while a majority stays up, so the run can always make progress.
+    if (rng.chance(0.008) && c.alive().length > majority) c.crash(rng.pick(c.alive()).id)
+    // Leaders are where the subtle bugs live (figure 8): cut them off or kill them often.
+    if (rng.chance(0.01)) {
+      const leader = c.leaders()[0]
+      if (leader && c.alive().length > majority && rng.chance(0.5)) c.crash(leader.id)
+      else if (leader) c.partitionInto([[leader.id], ids.filter((id) => id !== leader.id)])
+    }
+    if (rng.chance(0.03)) {
+      const dead = [...c.nodes.values()].filter((n) => !n.alive)
+      if (dead.length > 0) c.restart(rng.pick(dead).id)
+    }
+    if (rng.chance(0.01)) c.compact(rng.pick(ids), rng.int(5))
+    if (rng.chance(0.004)) {
+      const leader = c.leaders()[0]
+      if (leader) c.transfer(leader.id, rng.pick(ids))
+    }
+    c.step()
+  }
+
+  // Stop the faults. A healthy cluster must elect a leader, commit, and converge.
+  c.heal()
+  c.net = { drop: 0, duplicate: 0, maxDelay: 1 }
+  for (const n of c.nodes.values()) if (!n.alive) c.restart(n.id)
+  let converged = false
+  for (let s = 0; s < 3000 && !converged; s++) {
+    if (s % 2 === 0) c.tick()
+    c.step()
+    if (s % 20 === 0) {
+      const leader = c.leaders()[0]
+      if (leader && leader.node.raft.state === StateType.Leader) c.propose(leader.id)
+    }
+    converged = isConverged(c)
+  }
+  if (!converged) {
+    const desc = [...c.nodes.values()].map((n) => `${n.id}:${n.node.raft.state}/t${n.node.raft.term}/c${n.node.raft.raftLog.committed}/a${n.appliedIndex}`)
+    throw new Error(`liveness: cluster did not converge after faults stopped [${desc.join(' ')}]`)
+  }
+  for (const n of c.nodes.values()) {
+    for (const w of c.acked) {
+      if (!n.state.has(w)) throw new Error(`durability: acknowledged write ${w} missing on node ${n.id}`)
+    }
+  }
+  return { seed, size, steps, stats: c.stats, acked: c.acked.size, reads: c.readsChecker.reads }
+}
+
+function isConverged(c: SimCluster): boolean {
+  const leaders = c.leaders()
+  if (leaders.length !== 1) return false
+  const commit = leaders[0]!.node.raft.raftLog.committed
+  // The leader must have committed an entry of its own term (so commit is final) and
+  // every node must have applied up to it.
+  if (!leaders[0]!.node.raft.committedEntryInCurrentTerm()) return false
+  for (const n of c.nodes.values()) if (n.appliedIndex < commit) return false
+  const first = [...c.nodes.values()][0]!
+  for (const n of c.nodes.values()) {
+    if (n.state.size !== first.state.size) return false
+  }
+  return true
+}

@@ -159,7 +159,8 @@ export class Raft {
   // ---- sending --------------------------------------------------------------------
 
   private send(m: Message): void {
-    m.from = this.id
+    // A forwarded MsgTransferLeader names its target in `from`: keep it (as etcd does).
+    if (m.from === NONE) m.from = this.id
     if (
       m.type === MessageType.Vote ||
       m.type === MessageType.VoteResp ||
@@ -642,16 +643,22 @@ export class Raft {
     if (this.leadTransferee !== NONE) {
       throw new ProposalDroppedError(`raft proposal dropped: leadership transfer to ${this.leadTransferee} in progress`)
     }
+    // Checked for the whole batch before anything changes: a refused batch leaves
+    // pendingConfIndex as it was.
+    let pendingConfIndex = this.pendingConfIndex
     for (let i = 0; i < m.entries.length; i++) {
       if (m.entries[i]!.type !== EntryType.ConfChange) continue
-      if (this.pendingConfIndex > this.raftLog.applied) {
+      if (pendingConfIndex > this.raftLog.applied) {
         throw new ProposalDroppedError(
-          `raft proposal dropped: possible unapplied conf change at index ${this.pendingConfIndex} (applied to ${this.raftLog.applied})`,
+          `raft proposal dropped: possible unapplied conf change at index ${pendingConfIndex} (applied to ${this.raftLog.applied})`,
         )
       }
-      this.pendingConfIndex = this.raftLog.lastIndex() + i + 1
+      pendingConfIndex = this.raftLog.lastIndex() + i + 1
     }
-    if (!this.appendEntry(m.entries)) throw new ProposalDroppedError('raft proposal dropped: too many uncommitted bytes')
+    // appendEntry stamps entries in place; a forwarded message may be delivered twice.
+    const entries = m.from === this.id || m.from === NONE ? m.entries : m.entries.map((e) => ({ ...e }))
+    if (!this.appendEntry(entries)) throw new ProposalDroppedError('raft proposal dropped: too many uncommitted bytes')
+    this.pendingConfIndex = pendingConfIndex
     this.bcastAppend()
   }
 
@@ -850,9 +857,12 @@ export class Raft {
   appendEntry(es: Entry[]): boolean {
     let li = this.raftLog.lastIndex()
     let size = 0
+    // The entries are fresh objects from a proposal: stamp them in place.
     for (let i = 0; i < es.length; i++) {
-      es[i] = { ...es[i]!, term: this.term, index: li + 1 + i }
-      size += es[i]!.data.length
+      const e = es[i]!
+      e.term = this.term
+      e.index = li + 1 + i
+      size += e.data.length
     }
     if (this.maxUncommittedSize > 0 && this.uncommittedSize > 0 && size > 0 && this.uncommittedSize + size > this.maxUncommittedSize) {
       this.logger.debug(`${this.id} appending new entries to log would exceed uncommitted entry size limit; dropping proposal`)

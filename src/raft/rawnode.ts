@@ -168,6 +168,7 @@ export class RawNode {
       committedEntries: r.raftLog.nextEnts(),
       messages: r.msgs,
       mustSync: false,
+      sendBeforePersist: false,
     }
     const ss = r.softState()
     if (ss.lead !== this.prevSoftState.lead || ss.state !== this.prevSoftState.state) {
@@ -182,6 +183,11 @@ export class RawNode {
       rd.mustSync = hs.term !== this.prevHardState.term || hs.vote !== this.prevHardState.vote
     }
     if (rd.entries.length > 0) rd.mustSync = true
+    // Votes and terms must be durable before anyone hears of them. A leader's appends
+    // need not be (thesis §10.2.1): it may count its own unwritten entries toward a
+    // commit, but that commit index leaves only with the next Ready, after this one
+    // has been written.
+    rd.sendBeforePersist = r.state === StateType.Leader && hs.term === this.prevHardState.term && hs.vote === this.prevHardState.vote
     if (r.raftLog.hasPendingSnapshot()) {
       rd.snapshot = r.raftLog.unstable.snapshot
       rd.mustSync = true

@@ -130,6 +130,12 @@ export interface Ready {
   committedEntries: Entry[]
   messages: Message[]
   mustSync: boolean
+  /**
+   * `messages` may be sent before (in parallel with) persisting: set for a leader when
+   * this Ready changes neither term nor vote. Callers that do so must still finish one
+   * Ready (persist, advance) before taking the next.
+   */
+  sendBeforePersist: boolean
 }
 
 export function isLocalMessage(t: MessageType): boolean {

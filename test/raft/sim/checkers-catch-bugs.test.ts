@@ -1,6 +1,7 @@
 import t from 'tap'
 import { RaftLog } from '../../../src/raft/log.js'
 import { Raft } from '../../../src/raft/raft.js'
+import { RawNode } from '../../../src/raft/rawnode.js'
 import type { Message } from '../../../src/raft/types.js'
 import { runSchedule } from './schedule.js'
 
@@ -40,4 +41,18 @@ t.test('answering ReadIndex without confirming leadership is caught as a stale r
   }
   const v = firstViolation(500)
   t.match(v, /stale read/)
+})
+
+t.test('acknowledging appends and votes before they are durable is caught once nodes crash mid-write', async (t) => {
+  const orig = RawNode.prototype.ready
+  t.teardown(() => {
+    RawNode.prototype.ready = orig
+  })
+  RawNode.prototype.ready = function (this: RawNode) {
+    const rd = orig.call(this)
+    rd.sendBeforePersist = true
+    return rd
+  }
+  const v = firstViolation(1000)
+  t.match(v, /leader completeness|state machine safety|log matching|durability|election safety/)
 })

@@ -53,6 +53,8 @@ class SimNode {
   /** Values proposed here and not yet applied here: the client is waiting. */
   waiting = new Set<string>()
   reads: PendingRead[] = []
+  /** The Ready being written to disk, if any. */
+  writing: { rd: Ready; doneAt: number } | undefined
 
   constructor(
     readonly id: NodeId,
@@ -80,12 +82,17 @@ class SimNode {
     this.appliedIndex = snap.metadata.index
     this.waiting.clear()
     this.reads = []
+    this.writing = undefined
   }
 }
 
 export interface SimOptions {
   preVote: boolean
   checkQuorum: boolean
+  /** Probability that a node crashes after persisting a Ready, before sending it. */
+  crashMidReady: number
+  /** A Ready's write takes 0..maxWriteSteps steps, during which the node runs on. */
+  maxWriteSteps: number
 }
 
 /**
@@ -110,7 +117,7 @@ export class SimCluster {
     readonly ids: NodeId[],
     private readonly rng: Rng,
     public net: NetworkOptions,
-    opts: SimOptions,
+    readonly opts: SimOptions,
   ) {
     for (const id of ids) {
       const n = new SimNode(id, new MemoryStorage(), rng.fork(), opts)
@@ -215,7 +222,16 @@ export class SimCluster {
     }
     for (const n of this.alive()) {
       // A node may produce several Readys in a row (e.g. after applying a conf change).
-      for (let i = 0; i < 4 && n.node.hasReady(); i++) this.handleReady(n)
+      for (let i = 0; i < 4 && n.alive; i++) {
+        if (n.writing) {
+          if (n.writing.doneAt > this.now) break
+          this.finishReady(n, n.writing.rd)
+        } else if (n.node.hasReady()) {
+          this.startReady(n)
+        } else {
+          break
+        }
+      }
     }
   }
 
@@ -239,7 +255,12 @@ export class SimCluster {
     if (m.type === MessageType.Snap) this.node(m.from).node.reportSnapshot(m.to, true)
   }
 
-  private handleReady(n: SimNode): void {
+  /**
+   * Take a Ready and start "writing" it. The write completes after a random number of
+   * steps (as an fsync does), and the node keeps receiving messages meanwhile, exactly
+   * as the real driver; a crash before it completes loses it.
+   */
+  private startReady(n: SimNode): void {
     const rd: Ready = n.node.ready()
     const raft = n.node.raft
     if (rd.softState?.state === StateType.Leader) {
@@ -251,6 +272,14 @@ export class SimCluster {
         return log.term(i)
       })
     }
+    // A leader's appends go out at once; its own copy reaches disk later.
+    if (rd.sendBeforePersist) for (const m of rd.messages) this.send(m)
+    n.writing = { rd, doneAt: this.now + this.rng.int(this.opts.maxWriteSteps + 1) }
+    if (n.writing.doneAt <= this.now) this.finishReady(n, rd)
+  }
+
+  private finishReady(n: SimNode, rd: Ready): void {
+    n.writing = undefined
     // 1. Persist.
     if (rd.snapshot) n.storage.applySnapshot(rd.snapshot)
     if (rd.hardState) n.storage.setHardState(rd.hardState)
@@ -265,7 +294,13 @@ export class SimCluster {
       this.safety.entryPersisted(n.id, e, prev)
     }
     // 2. Send.
-    for (const m of rd.messages) this.send(m)
+    if (!rd.sendBeforePersist) {
+      // Persisted but never sent: peers must cope with a node that forgot to talk.
+      if (this.rng.chance(this.opts.crashMidReady) && this.alive().length > Math.floor(this.ids.length / 2) + 1) {
+        return this.crash(n.id)
+      }
+      for (const m of rd.messages) this.send(m)
+    }
     // 3. Apply.
     if (rd.snapshot) {
       n.state = new Set(JSON.parse(dec.decode(rd.snapshot.data)) as string[])

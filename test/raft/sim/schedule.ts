@@ -28,7 +28,12 @@ export function runSchedule(seed: number, steps = 400): ScheduleResult {
   const size = sizeForSeed(seed)
   const ids = Array.from({ length: size }, (_, i) => i + 1)
   const net = { drop: rng.next() * 0.1, duplicate: rng.next() * 0.05, maxDelay: 1 + rng.int(4) }
-  const c = new SimCluster(ids, rng, net, { preVote: rng.chance(0.7), checkQuorum: rng.chance(0.7) })
+  const c = new SimCluster(ids, rng, net, {
+    preVote: rng.chance(0.7),
+    checkQuorum: rng.chance(0.7),
+    crashMidReady: 0.002,
+    maxWriteSteps: rng.int(3),
+  })
   const majority = Math.floor(size / 2) + 1
 
   for (let s = 0; s < steps; s++) {
@@ -64,6 +69,7 @@ export function runSchedule(seed: number, steps = 400): ScheduleResult {
   // Stop the faults. A healthy cluster must elect a leader, commit, and converge.
   c.heal()
   c.net = { drop: 0, duplicate: 0, maxDelay: 1 }
+  c.opts.crashMidReady = 0
   for (const n of c.nodes.values()) if (!n.alive) c.restart(n.id)
   let converged = false
   for (let s = 0; s < 3000 && !converged; s++) {

@@ -8,11 +8,12 @@ import { readFileSync, realpathSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import { Command } from 'commander'
+import { registerBench } from './commands/bench.js'
 
 /** Adds one subcommand (and its own subcommands) to the program. */
 export type RegisterCommand = (program: Command) => void
 
-const COMMANDS: readonly RegisterCommand[] = []
+const COMMANDS: readonly RegisterCommand[] = [registerBench]
 
 interface PackageJson {
   name: string
@@ -62,18 +63,6 @@ export function buildProgram(): Command {
 
   for (const register of COMMANDS) register(program)
 
-  if (program.commands.length === 0) {
-    // Until a program has subcommands, commander reports `raftplane foo` as
-    // "too many arguments" and treats a bare `raftplane` as a no-op. Answer both
-    // the way commander does once subcommands exist.
-    program.allowExcessArguments().action(() => {
-      const [name] = program.args
-      if (name !== undefined) {
-        program.error(`error: unknown command '${name}'`, { code: 'commander.unknownCommand' })
-      }
-      program.help({ error: true })
-    })
-  }
   return program
 }
 

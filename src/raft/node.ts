@@ -13,6 +13,7 @@ import {
   type Entry,
   EntryType,
   type Message,
+  MessageType,
   NONE,
   type NodeId,
   type Ready,
@@ -115,6 +116,8 @@ export class RaftNode<R = unknown> extends EventEmitter {
   private queued: { id: number; data: Uint8Array; waiter: Waiter<R> }[] = []
   private readsToSend: Waiter<number>[] = []
   private readonly reads = new Map<number, PendingRead>()
+  /** Results of the Ready being handled, handed to callers after advance(). */
+  private settled: (() => void)[] = []
   private confState: ConfState
   private appliedIndex: number
   private snapshotIndex: number
@@ -412,9 +415,9 @@ export class RaftNode<R = unknown> extends EventEmitter {
     }
     // A leader's appends go out while its own fsync runs; everything else (votes,
     // acknowledgements) only once durable.
-    if (rd.sendBeforePersist) this.transport.send(rd.messages)
+    if (rd.sendBeforePersist) await this.send(rd.messages)
     await this.log.persist(rd.hardState, rd.entries, rd.snapshot, rd.mustSync)
-    if (!rd.sendBeforePersist) this.transport.send(rd.messages)
+    if (!rd.sendBeforePersist) await this.send(rd.messages)
     if (rd.snapshot) {
       this.loadSnapshotEnvelope(rd.snapshot)
       await this.sm.restore(unwrapSnapshot(rd.snapshot.data).app, rd.snapshot.metadata.index)
@@ -428,8 +431,32 @@ export class RaftNode<R = unknown> extends EventEmitter {
       if (r) r.index = rs.index
     }
     this.node.advance()
+    // Callers hear of their results only now, when raft agrees the entries are applied:
+    // a conf change proposed right after another must not find it still pending.
+    const settled = this.settled
+    this.settled = []
+    for (const f of settled) f()
     this.releaseReads()
     if (this.appliedIndex - this.snapshotIndex >= this.opts.snapshotCount) await this.takeSnapshot()
+  }
+
+  private async send(msgs: Message[]): Promise<void> {
+    for (const m of msgs) {
+      // The stored snapshot may predate the recipient's own membership (a member just
+      // added), and raft refuses a snapshot that does not name it. Send the state as
+      // applied now instead, with today's configuration (as etcd's merged snapshots).
+      if (m.type === MessageType.Snap) m.snapshot = await this.currentSnapshot()
+    }
+    this.transport.send(msgs)
+  }
+
+  private async currentSnapshot(): Promise<Snapshot> {
+    const index = this.appliedIndex
+    const app = await this.sm.snapshot()
+    return {
+      metadata: { index, term: this.node.raft.raftLog.term(index), confState: this.confState },
+      data: wrapSnapshot([...this.members.values()], app),
+    }
   }
 
   private async applyEntries(ents: Entry[]): Promise<void> {
@@ -438,7 +465,10 @@ export class RaftNode<R = unknown> extends EventEmitter {
     const flush = async () => {
       if (run.length === 0) return
       const results = await this.sm.apply(run)
-      for (let i = 0; i < owners.length; i++) owners[i]?.resolve(results[i]!)
+      for (let i = 0; i < owners.length; i++) {
+        const owner = owners[i]
+        if (owner) this.settled.push(() => owner.resolve(results[i]!))
+      }
       run = []
       owners = []
     }
@@ -488,7 +518,8 @@ export class RaftNode<R = unknown> extends EventEmitter {
       else this.emit('removed')
     }
     this.logger.info({ confState: this.confState }, `applied conf change ${ConfChangeType[cc.type]} ${cc.nodeId}`)
-    owner?.resolve(this.confState)
+    const confState = this.confState
+    if (owner) this.settled.push(() => owner.resolve(confState))
   }
 
   private releaseReads(): void {

@@ -6,7 +6,7 @@ import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, statSyn
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import t from 'tap'
-import { CommanderError } from 'commander'
+import { type Command, CommanderError } from 'commander'
 import { buildProgram, packageJson } from '../../src/cli/main.js'
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..')
@@ -26,11 +26,15 @@ async function runInProcess(args: string[]): Promise<Outcome> {
   let stdout = ''
   let stderr = ''
   const program = buildProgram()
-    .exitOverride()
-    .configureOutput({
+  // Subcommands copy these settings only when created, so apply them to every one.
+  const capture = (cmd: Command): void => {
+    cmd.exitOverride().configureOutput({
       writeOut: (s) => void (stdout += s),
       writeErr: (s) => void (stderr += s),
     })
+    for (const sub of cmd.commands) capture(sub)
+  }
+  capture(program)
   try {
     await program.parseAsync(args, { from: 'user' })
     return { code: 'ok', exitCode: 0, stdout, stderr }
@@ -67,6 +71,12 @@ t.test('in process', async (t) => {
   const badOption = await runInProcess(['--no-such-option'])
   t.match(badOption, { code: 'commander.unknownOption', exitCode: 1 })
   t.match(badOption.stderr, /^error: unknown option '--no-such-option'/)
+
+  const benchHelp = await runInProcess(['bench', 'raft', '--help'])
+  t.match(benchHelp.stdout, /--concurrency <list>/, 'bench raft documents its flags')
+  const badCount = await runInProcess(['bench', 'raft', '--concurrency', '1,x'])
+  t.match(badCount, { code: 'commander.invalidArgument', exitCode: 1 })
+  t.match(badCount.stderr, /'x' is not a positive integer/, 'a bad proposer count is refused before anything starts')
 
   const bare = await runInProcess([])
   t.match(bare, { exitCode: 1, stdout: '' }, 'no command: help, as an error')

@@ -1,6 +1,6 @@
 import * as grpc from '@grpc/grpc-js'
 import { join } from 'node:path'
-import t from 'tap'
+import t, { type Test } from 'tap'
 import { type AppliedEntry, type Member, RaftNode } from '../../src/raft/node.js'
 import { GrpcTransport } from '../../src/raft/transport/grpc-transport.js'
 
@@ -73,23 +73,46 @@ async function leaderOf(ms: Running[]): Promise<Running> {
   return leader!
 }
 
-async function startCluster(dir: string, n: number, opts: { snapshotCount?: number; catchUp?: number } = {}) {
-  const bound = await Promise.all(Array.from({ length: n }, () => bindServer()))
+/**
+ * Start members on the given (or OS-chosen) addresses. Everything started, servers
+ * included, goes into `running` at once, so a teardown stops it even if a later
+ * member fails to start.
+ */
+async function startCluster(
+  dir: string,
+  running: Running[],
+  servers: grpc.Server[],
+  addresses: string[],
+  opts: { snapshotCount?: number; catchUp?: number } = {},
+) {
+  const bound = await Promise.all(addresses.map((a) => bindServer(a)))
+  servers.push(...bound.map((b) => b.server))
   const cluster = bound.map((b, i) => ({ id: i + 1, address: b.address }))
-  const members = await Promise.all(bound.map((b, i) => startMember(dir, i + 1, b.server, cluster, opts)))
-  return { cluster, members }
+  await Promise.all(
+    bound.map(async (b, i) => {
+      running.push(await startMember(dir, i + 1, b.server, cluster, opts))
+    }),
+  )
+  return { cluster, members: [...running].sort((a, b) => a.id - b.id) }
 }
 
-async function stop(ms: Running[]): Promise<void> {
-  for (const m of ms) {
-    await m.node.stop()
-    m.server.forceShutdown()
-  }
+async function stop(running: Running[], servers: grpc.Server[]): Promise<void> {
+  for (const m of running.splice(0)) await m.node.stop()
+  for (const s of servers.splice(0)) s.forceShutdown()
 }
+
+function fresh(t: Test): { running: Running[]; servers: grpc.Server[] } {
+  const running: Running[] = []
+  const servers: grpc.Server[] = []
+  t.teardown(() => stop(running, servers))
+  return { running, servers }
+}
+
+const ANY3 = ['127.0.0.1:0', '127.0.0.1:0', '127.0.0.1:0']
 
 t.test('proposals through any member are applied everywhere in the same order; reads are linearizable', async (t) => {
-  const { members } = await startCluster(t.testdir(), 3)
-  t.teardown(() => stop(members))
+  const { running, servers } = fresh(t)
+  const { members } = await startCluster(t.testdir(), running, servers, ANY3)
   const leader = await leaderOf(members)
   const follower = members.find((m) => m !== leader)!
   const results = await Promise.all([
@@ -107,18 +130,18 @@ t.test('proposals through any member are applied everywhere in the same order; r
 
 t.test('a member joins as a learner, catches up from a snapshot, is promoted; the leader removes itself', async (t) => {
   const dir = t.testdir()
-  const { cluster, members } = await startCluster(dir, 3, { snapshotCount: 50, catchUp: 5 })
-  const all = [...members]
-  t.teardown(() => stop(all))
+  const { running, servers } = fresh(t)
+  const { cluster, members } = await startCluster(dir, running, servers, ANY3, { snapshotCount: 50, catchUp: 5 })
   let leader = await leaderOf(members)
   for (let i = 0; i < 120; i++) await leader.node.propose(Buffer.from(`v${i}`))
   t.ok(leader.node.status().appliedIndex > 50, 'the log went past the snapshot threshold')
 
   const b4 = await bindServer()
+  servers.push(b4.server)
   const conf = await leader.node.addMember({ id: 4, address: b4.address }, { learner: true })
   t.same(conf.learners, [4], 'member 4 is a learner')
   const m4 = await startMember(dir, 4, b4.server, [...cluster, { id: 4, address: b4.address }], { join: true, snapshotCount: 50, catchUp: 5 })
-  all.push(m4)
+  running.push(m4)
   await until('the learner to catch up', () => m4.values.length === 120)
   t.same(m4.values, leader.values, 'the learner got the state through a snapshot and the log after it')
   t.notOk(m4.node.isLeader(), 'a learner never leads')
@@ -129,7 +152,7 @@ t.test('a member joins as a learner, catches up from a snapshot, is promoted; th
   const oldLeader = leader
   const afterRemoval = await oldLeader.node.removeMember(oldLeader.id)
   t.notOk(afterRemoval.voters.includes(oldLeader.id), 'the old leader left the configuration')
-  const rest = all.filter((m) => m !== oldLeader)
+  const rest = running.filter((m) => m !== oldLeader)
   leader = await leaderOf(rest)
   t.not(leader.id, oldLeader.id, `member ${leader.id} leads after the leader removed itself`)
   await leader.node.propose(Buffer.from('after'))
@@ -139,19 +162,14 @@ t.test('a member joins as a learner, catches up from a snapshot, is promoted; th
 
 t.test('all members restart from disk with every committed entry present', async (t) => {
   const dir = t.testdir()
-  const { cluster, members } = await startCluster(dir, 3)
+  const { running, servers } = fresh(t)
+  const { cluster, members } = await startCluster(dir, running, servers, ANY3)
   const leader = await leaderOf(members)
   for (let i = 0; i < 200; i++) await leader.node.propose(Buffer.from(`v${i}`))
   const expected = [...leader.values]
-  await stop(members)
+  await stop(running, servers)
 
-  const again = await Promise.all(
-    cluster.map(async (m) => {
-      const { server } = await bindServer(m.address)
-      return startMember(dir, m.id, server, cluster)
-    }),
-  )
-  t.teardown(() => stop(again))
+  const { members: again } = await startCluster(dir, running, servers, cluster.map((m) => m.address))
   const newLeader = await leaderOf(again)
   // The new leader commits an entry of its own term, and with it everything before.
   await newLeader.node.propose(Buffer.from('new-term'))

@@ -361,11 +361,15 @@ export class RaftNode<R = unknown> extends EventEmitter {
   }
 
   private flushProposals(): void {
+    // Without a known leader raft would drop them; as etcd, they wait for one (or
+    // their deadline) instead. An election takes about one election timeout.
+    if (this.node.raft.lead === NONE) return
     if (this.queued.length > 0) {
-      const batch = this.queued
+      // Those that timed out while waiting are the caller's "unknown": never propose them.
+      const batch = this.queued.filter((p) => this.proposals.has(p.id))
       this.queued = []
       try {
-        this.node.proposeBatch(batch.map((p) => p.data))
+        if (batch.length > 0) this.node.proposeBatch(batch.map((p) => p.data))
       } catch (err) {
         if (!(err instanceof ProposalDroppedError)) throw err
         for (const p of batch) {

@@ -2,10 +2,12 @@ import { mkdir, writeFile } from 'node:fs/promises'
 import { dirname } from 'node:path'
 import { type Command, InvalidArgumentError } from 'commander'
 import { formatRaftBench, runRaftBench } from '../../../bench/raft/run.js'
+import { machineLine, writeResultsSection } from '../../../bench/results-file.js'
 
 interface RaftBenchFlags {
   quick?: boolean
   json?: string
+  results?: string
   seconds?: number
   concurrency: number[]
 }
@@ -34,6 +36,7 @@ export function registerBench(program: Command): void {
     .option('--seconds <n>', 'seconds per row (default 5, 2 with --quick)', positiveNumber)
     .option('--concurrency <list>', 'comma-separated proposer counts', proposerCounts, [1, 16, 256])
     .option('--json <file>', 'also write the report as JSON')
+    .option('--results <file>', 'rewrite the Raft section of this results file (bench/RESULTS.md)')
     .action(async (opts: RaftBenchFlags) => {
       const report = await runRaftBench({ quick: opts.quick, concurrency: opts.concurrency, seconds: opts.seconds })
       console.log(formatRaftBench(report))
@@ -41,6 +44,12 @@ export function registerBench(program: Command): void {
         await mkdir(dirname(opts.json), { recursive: true })
         await writeFile(opts.json, JSON.stringify(report, null, 2) + '\n')
         console.log(`\nwrote ${opts.json}`)
+      }
+      if (opts.results) {
+        const command = ['raftplane', ...process.argv.slice(2)].join(' ')
+        const body = `${report.date.slice(0, 10)} · ${machineLine()}\n\n\`${command}\`\n\n${formatRaftBench(report)}\n`
+        await writeResultsSection(opts.results, 'raft', 'Raft: 3 members, separate processes, fsync', body)
+        console.log(`updated ${opts.results}`)
       }
     })
 }

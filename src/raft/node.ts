@@ -205,11 +205,7 @@ export class RaftNode<R = unknown> extends EventEmitter {
   propose(data: Uint8Array): Promise<R> {
     if (this.fatal) return Promise.reject(this.fatal)
     const id = this.seq++
-    const framed = new Uint8Array(ID_BYTES + data.length)
-    const view = new DataView(framed.buffer)
-    view.setUint32(0, this.idPrefix, true)
-    view.setUint32(4, id, true)
-    framed.set(data, ID_BYTES)
+    const framed = this.tag(id, data)
     return new Promise<R>((resolve, reject) => {
       const waiter = { resolve, reject, deadline: performance.now() + this.opts.proposalTimeoutMs }
       this.proposals.set(id, waiter)
@@ -296,6 +292,23 @@ export class RaftNode<R = unknown> extends EventEmitter {
 
   // ---- internals ------------------------------------------------------------------
 
+  /**
+   * The leader we forwarded to is gone: what we handed it is most likely lost, and
+   * waiting for the deadline helps nobody. Reads are asked again (they have no effect);
+   * proposals fail at once as "unknown", since re-proposing could apply them twice.
+   */
+  private abandonInFlight(): void {
+    for (const r of this.reads.values()) this.readsToSend.push(...r.waiters)
+    this.reads.clear()
+    const queued = new Set(this.queued.map((p) => p.id))
+    const err = new Error('raft: leader changed; the proposal may or may not have been committed')
+    for (const [id, w] of this.proposals) {
+      if (queued.has(id)) continue
+      this.proposals.delete(id)
+      w.reject(err)
+    }
+  }
+
   /** Fail every waiter past its deadline. The outcome of a timed-out proposal is unknown. */
   private expireWaiters(now: number): void {
     const expire = <T>(m: Map<number, Waiter<T>>, what: string) => {
@@ -320,15 +333,27 @@ export class RaftNode<R = unknown> extends EventEmitter {
     }
   }
 
+  /** [this process's 4-byte prefix][4-byte id][payload]: whose request an entry is. */
+  private tag(id: number, payload?: Uint8Array): Uint8Array {
+    const out = new Uint8Array(ID_BYTES + (payload?.length ?? 0))
+    const view = new DataView(out.buffer)
+    view.setUint32(0, this.idPrefix, true)
+    view.setUint32(4, id, true)
+    if (payload) out.set(payload, ID_BYTES)
+    return out
+  }
+
+  /** The id in a tag this process made; undefined for another member's (or process's). */
+  private ownId(data: Uint8Array): number | undefined {
+    if (data.length < ID_BYTES) return undefined
+    const view = new DataView(data.buffer, data.byteOffset, data.byteLength)
+    return view.getUint32(0, true) === this.idPrefix ? view.getUint32(4, true) : undefined
+  }
+
   private proposeConfChange(type: ConfChangeType, nodeId: NodeId, address: string): Promise<ConfState> {
     if (this.fatal) return Promise.reject(this.fatal)
     const id = this.seq++
-    const addr = new TextEncoder().encode(address)
-    const context = new Uint8Array(ID_BYTES + addr.length)
-    const view = new DataView(context.buffer)
-    view.setUint32(0, this.idPrefix, true)
-    view.setUint32(4, id, true)
-    context.set(addr, ID_BYTES)
+    const context = this.tag(id, new TextEncoder().encode(address))
     return new Promise<ConfState>((resolve, reject) => {
       try {
         this.node.proposeConfChange({ type, nodeId, context })
@@ -382,12 +407,8 @@ export class RaftNode<R = unknown> extends EventEmitter {
       const waiters = this.readsToSend
       this.readsToSend = []
       const key = this.seq++
-      const ctx = new Uint8Array(ID_BYTES)
-      const view = new DataView(ctx.buffer)
-      view.setUint32(0, this.idPrefix, true)
-      view.setUint32(4, key, true)
       this.reads.set(key, { waiters, index: undefined })
-      this.node.readIndex(ctx)
+      this.node.readIndex(this.tag(key))
     }
   }
 
@@ -413,6 +434,7 @@ export class RaftNode<R = unknown> extends EventEmitter {
   }
 
   private async handleReady(rd: Ready): Promise<void> {
+    const lostLeader = rd.softState !== undefined && rd.softState.lead !== this.lead && this.lead !== NONE
     if (rd.softState && rd.softState.lead !== this.lead) {
       this.lead = rd.softState.lead
       this.emit('leader', this.lead, this.node.raft.term)
@@ -430,8 +452,8 @@ export class RaftNode<R = unknown> extends EventEmitter {
     }
     if (rd.committedEntries.length > 0) await this.applyEntries(rd.committedEntries)
     for (const rs of rd.readStates) {
-      const key = new DataView(rs.requestCtx.buffer, rs.requestCtx.byteOffset).getUint32(4, true)
-      const r = this.reads.get(key)
+      const key = this.ownId(rs.requestCtx)
+      const r = key === undefined ? undefined : this.reads.get(key)
       if (r) r.index = rs.index
     }
     this.node.advance()
@@ -440,6 +462,7 @@ export class RaftNode<R = unknown> extends EventEmitter {
     const settled = this.settled
     this.settled = []
     for (const f of settled) f()
+    if (lostLeader) this.abandonInFlight()
     this.releaseReads()
     if (this.appliedIndex - this.snapshotIndex >= this.opts.snapshotCount) await this.takeSnapshot()
   }
@@ -482,10 +505,9 @@ export class RaftNode<R = unknown> extends EventEmitter {
         await flush()
         this.applyConfChange(e)
       } else if (e.data.length >= ID_BYTES) {
-        const view = new DataView(e.data.buffer, e.data.byteOffset, e.data.byteLength)
+        const id = this.ownId(e.data)
         let owner: Waiter<R> | undefined
-        if (view.getUint32(0, true) === this.idPrefix) {
-          const id = view.getUint32(4, true)
+        if (id !== undefined) {
           owner = this.proposals.get(id)
           this.proposals.delete(id)
         }
@@ -504,9 +526,8 @@ export class RaftNode<R = unknown> extends EventEmitter {
     const ctx = cc.context
     let owner: Waiter<ConfState> | undefined
     if (ctx && ctx.length >= ID_BYTES) {
-      const view = new DataView(ctx.buffer, ctx.byteOffset, ctx.byteLength)
-      if (view.getUint32(0, true) === this.idPrefix) {
-        const id = view.getUint32(4, true)
+      const id = this.ownId(ctx)
+      if (id !== undefined) {
         owner = this.confWaiters.get(id)
         this.confWaiters.delete(id)
       }

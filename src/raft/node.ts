@@ -376,10 +376,16 @@ export class RaftNode<R = unknown> extends EventEmitter {
     this.scheduleReady()
   }
 
+  /**
+   * Run the Ready loop once the current task ends: everything stepped or proposed in
+   * this task (one socket read's messages, a whole batch of resumed proposers) is in
+   * the same Ready. A setImmediate would also wait out a loop iteration of other I/O,
+   * which measurably costs commit latency and throughput (bench raft, A/B runs).
+   */
   private scheduleReady(): void {
     if (this.readyScheduled || this.stopped) return
     this.readyScheduled = true
-    setImmediate(() => {
+    queueMicrotask(() => {
       this.readyScheduled = false
       void this.runReady()
     })
@@ -556,8 +562,9 @@ export class RaftNode<R = unknown> extends EventEmitter {
   }
 
   private async takeSnapshot(): Promise<void> {
-    const app = await this.sm.snapshot()
+    // Inside the Ready loop nothing is applied meanwhile: `app` is the state at `index`.
     const index = this.appliedIndex
+    const app = await this.sm.snapshot()
     const term = this.log.storage.term(index)
     const data = wrapSnapshot([...this.members.values()], app)
     await this.log.compact({ metadata: { index, term, confState: this.confState }, data })

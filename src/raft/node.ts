@@ -183,21 +183,28 @@ export class RaftNode<R = unknown> extends EventEmitter {
       onWarn: (msg) => opts.logger?.warn({ component: 'raft', member: opts.id }, msg),
     })
     const n = new RaftNode(opts, log)
-    const fresh = log.storage.lastIndex() === 0 && log.hardState.term === 0
-    for (const m of opts.initialCluster) n.members.set(m.id, m)
-    if (log.snapshot) n.loadSnapshotEnvelope(log.snapshot)
-    // A joining member starts with no configuration: it never campaigns until the
-    // leader's log or snapshot tells it who the voters are.
-    if (fresh && !opts.join) n.node.bootstrap(opts.initialCluster.map((m) => m.id))
-    await n.transport.start()
-    for (const m of n.members.values()) if (m.id !== n.id) n.transport.addPeer(m.id, m.address)
-    if (log.snapshot) await n.sm.restore(unwrapSnapshot(log.snapshot.data).app, n.snapshotIndex)
-    n.ticker = setInterval(() => {
-      n.node.tick()
-      n.expireWaiters(performance.now())
+    try {
+      const fresh = log.storage.lastIndex() === 0 && log.hardState.term === 0
+      for (const m of opts.initialCluster) n.members.set(m.id, m)
+      if (log.snapshot) n.loadSnapshotEnvelope(log.snapshot)
+      // A joining member starts with no configuration: it never campaigns until the
+      // leader's log or snapshot tells it who the voters are.
+      if (fresh && !opts.join) n.node.bootstrap(opts.initialCluster.map((m) => m.id))
+      await n.transport.start()
+      for (const m of n.members.values()) if (m.id !== n.id) n.transport.addPeer(m.id, m.address)
+      if (log.snapshot) await n.sm.restore(unwrapSnapshot(log.snapshot.data).app, n.snapshotIndex)
+      n.ticker = setInterval(() => {
+        n.node.tick()
+        n.expireWaiters(performance.now())
+        n.scheduleReady()
+      }, n.opts.tickMs)
       n.scheduleReady()
-    }, n.opts.tickMs)
-    n.scheduleReady()
+    } catch (err) {
+      // E.g. the peer port is taken: leave nothing open behind us.
+      await n.transport.close().catch(() => {})
+      await log.close()
+      throw err
+    }
     return n
   }
 
@@ -206,7 +213,7 @@ export class RaftNode<R = unknown> extends EventEmitter {
   /** Replicate `data`; resolves with the state machine's result once applied here. */
   propose(data: Uint8Array): Promise<R> {
     if (this.fatal) return Promise.reject(this.fatal)
-    const id = this.seq++
+    const id = this.nextId()
     const framed = this.tag(id, data)
     return new Promise<R>((resolve, reject) => {
       const waiter = { resolve, reject, deadline: performance.now() + this.opts.proposalTimeoutMs }
@@ -335,6 +342,16 @@ export class RaftNode<R = unknown> extends EventEmitter {
     }
   }
 
+  /**
+   * Ids travel as 32 bits in tags, so the counter wraps there too: an unbounded counter
+   * would stop matching its own tags after 2^32 requests (hours at full speed).
+   */
+  private nextId(): number {
+    const id = this.seq
+    this.seq = (this.seq + 1) >>> 0
+    return id
+  }
+
   /** [this process's 4-byte prefix][4-byte id][payload]: whose request an entry is. */
   private tag(id: number, payload?: Uint8Array): Uint8Array {
     const out = new Uint8Array(ID_BYTES + (payload?.length ?? 0))
@@ -354,7 +371,7 @@ export class RaftNode<R = unknown> extends EventEmitter {
 
   private proposeConfChange(type: ConfChangeType, nodeId: NodeId, address: string): Promise<ConfState> {
     if (this.fatal) return Promise.reject(this.fatal)
-    const id = this.seq++
+    const id = this.nextId()
     const context = this.tag(id, new TextEncoder().encode(address))
     return new Promise<ConfState>((resolve, reject) => {
       try {
@@ -414,7 +431,7 @@ export class RaftNode<R = unknown> extends EventEmitter {
     if (this.readsToSend.length > 0) {
       const waiters = this.readsToSend
       this.readsToSend = []
-      const key = this.seq++
+      const key = this.nextId()
       this.reads.set(key, { waiters, index: undefined })
       this.node.readIndex(this.tag(key))
     }

@@ -110,11 +110,13 @@ function fresh(t: Test): { running: Running[]; servers: grpc.Server[] } {
 
 const ANY3 = ['127.0.0.1:0', '127.0.0.1:0', '127.0.0.1:0']
 
-t.test('proposals through any member are applied everywhere in the same order; reads are linearizable', async (t) => {
+t.test('proposals through any member are applied everywhere in the same order, across the 32-bit id wrap; reads are linearizable', async (t) => {
   const { running, servers } = fresh(t)
   const { members } = await startCluster(t.testdir(), running, servers, ANY3)
   const leader = await leaderOf(members)
   const follower = members.find((m) => m !== leader)!
+  // Request ids travel as 32 bits: start both members just below the wrap.
+  for (const m of [leader, follower]) (m.node as unknown as { seq: number }).seq = 2 ** 32 - 20
   const results = await Promise.all([
     ...Array.from({ length: 50 }, (_, i) => leader.node.propose(Buffer.from(`l${i}`))),
     ...Array.from({ length: 50 }, (_, i) => follower.node.propose(Buffer.from(`f${i}`))),

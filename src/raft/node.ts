@@ -20,6 +20,7 @@ import {
   type Snapshot,
   StateType,
 } from './types.js'
+import { type Member, unwrapSnapshot, wrapSnapshot } from './snapshot-envelope.js'
 import { DurableLog } from './wal/durable-log.js'
 
 /** What the member replicates: the application's state, fed committed entries in order. */
@@ -42,11 +43,7 @@ export interface AppliedEntry {
   data: Uint8Array
 }
 
-export interface Member {
-  id: NodeId
-  /** Peer (raft transport) address, host:port. */
-  address: string
-}
+export type { Member } from './snapshot-envelope.js'
 
 export interface RaftNodeOptions<R> {
   id: NodeId
@@ -624,22 +621,4 @@ export class RaftNode<R = unknown> extends EventEmitter {
     this.readsToSend = []
     this.queued = []
   }
-}
-
-// A raft snapshot carries the member list (so a member restored from it can reach its
-// peers) in front of the application's own snapshot: [u32 json length][json][app].
-
-function wrapSnapshot(members: Member[], app: Uint8Array): Uint8Array {
-  const json = Buffer.from(JSON.stringify(members))
-  const out = Buffer.allocUnsafe(4 + json.length + app.length)
-  out.writeUInt32LE(json.length, 0)
-  json.copy(out, 4)
-  out.set(app, 4 + json.length)
-  return out
-}
-
-function unwrapSnapshot(data: Uint8Array): { members: Member[]; app: Uint8Array } {
-  const buf = Buffer.from(data.buffer, data.byteOffset, data.byteLength)
-  const len = buf.readUInt32LE(0)
-  return { members: JSON.parse(buf.subarray(4, 4 + len).toString()) as Member[], app: buf.subarray(4 + len) }
 }

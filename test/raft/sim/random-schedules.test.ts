@@ -1,7 +1,8 @@
 import t from 'tap'
 import { runSchedule, sizeForSeed } from './schedule.js'
 
-// CI runs RAFT_SCHEDULES random schedules (default 1,200: 600 on 3 nodes, 600 on 5).
+// CI runs RAFT_SCHEDULES random schedules (default 1,200: 600 on 3 nodes, 600 on 5;
+// one in ten five times longer).
 // The seeds differ each run so that coverage grows over time; a failure prints the seed,
 // and `RAFT_SEED=<seed> npm test` replays exactly that schedule.
 const replay = process.env.RAFT_SEED

@@ -4,6 +4,8 @@ import { ReadOnlyOption } from '../../../src/raft/read-only.js'
 import { RawNode } from '../../../src/raft/rawnode.js'
 import { MemoryStorage } from '../../../src/raft/storage.js'
 import {
+  type ConfChange,
+  ConfChangeType,
   type ConfState,
   type Entry,
   EntryType,
@@ -111,20 +113,39 @@ export class SimCluster {
   private partition: Map<NodeId, number> | undefined
   private nextValue = 0
   private nextRead = 0
-  stats = { delivered: 0, dropped: 0, elections: 0, snapshots: 0, restarts: 0, proposals: 0, readsServed: 0 }
+  stats = { delivered: 0, dropped: 0, elections: 0, snapshots: 0, restarts: 0, proposals: 0, readsServed: 0, confChanges: 0 }
+  /** The configuration as committed (first applied anywhere). */
+  readonly voters: Set<NodeId>
+  readonly learners = new Set<NodeId>()
+  /** Removed members are stopped for good; etcd never reuses a removed member's id. */
+  readonly removed = new Set<NodeId>()
+  private nextId: NodeId
 
   constructor(
-    readonly ids: NodeId[],
+    ids: NodeId[],
     private readonly rng: Rng,
     public net: NetworkOptions,
     readonly opts: SimOptions,
   ) {
+    this.voters = new Set(ids)
+    this.nextId = Math.max(...ids) + 1
     for (const id of ids) {
       const n = new SimNode(id, new MemoryStorage(), rng.fork(), opts)
       n.start()
       n.node.bootstrap(ids)
       this.nodes.set(id, n)
     }
+  }
+
+  /** Current members, voters and learners. */
+  members(): NodeId[] {
+    return [...this.voters, ...this.learners].sort((a, b) => a - b)
+  }
+
+  /** Crash one more voter only while a majority of voters stays up, so the run can progress. */
+  canCrash(): boolean {
+    const up = [...this.voters].filter((id) => this.nodes.get(id)?.alive).length
+    return up > Math.floor(this.voters.size / 2) + 1
   }
 
   node(id: NodeId): SimNode {
@@ -162,6 +183,7 @@ export class SimCluster {
   }
 
   restart(id: NodeId): void {
+    if (this.removed.has(id)) return
     const n = this.node(id)
     n.start()
     n.alive = true
@@ -194,6 +216,28 @@ export class SimCluster {
   transfer(id: NodeId, to: NodeId): void {
     const n = this.node(id)
     if (n.alive) n.node.transferLeadership(to)
+  }
+
+  /**
+   * Ask the leader to change the membership. A new member starts empty (it joins: no
+   * bootstrap) as soon as it is proposed, as an operator starts it after MemberAdd.
+   */
+  changeMembership(type: ConfChangeType, nodeId?: NodeId): void {
+    const leader = this.leaders()[0]
+    if (!leader) return
+    const id = nodeId ?? this.nextId
+    try {
+      leader.node.proposeConfChange({ type, nodeId: id })
+    } catch (err) {
+      if (!(err instanceof ProposalDroppedError)) throw err
+      return
+    }
+    if (!this.nodes.has(id)) {
+      this.nextId = id + 1
+      const n = new SimNode(id, new MemoryStorage(), this.rng.fork(), this.opts)
+      n.start()
+      this.nodes.set(id, n)
+    }
   }
 
   /** The node snapshots its state machine and discards most of its log. */
@@ -235,6 +279,21 @@ export class SimCluster {
     }
   }
 
+  /**
+   * The stored snapshot may predate the recipient's membership (a member added since),
+   * and raft refuses a snapshot that does not name it: send the state as applied now
+   * with today's configuration, as etcd's server (and our RaftNode) do.
+   */
+  private outgoing(n: SimNode, m: Message): Message {
+    if (m.type !== MessageType.Snap) return m
+    const index = n.appliedIndex
+    const snapshot = {
+      metadata: { index, term: n.node.raft.raftLog.term(index), confState: n.confState },
+      data: enc.encode(JSON.stringify([...n.state])),
+    }
+    return { ...m, snapshot }
+  }
+
   private deliver(m: Message): void {
     const to = this.nodes.get(m.to)
     if (!to || !to.alive) return
@@ -273,7 +332,7 @@ export class SimCluster {
       })
     }
     // A leader's appends go out at once; its own copy reaches disk later.
-    if (rd.sendBeforePersist) for (const m of rd.messages) this.send(m)
+    if (rd.sendBeforePersist) for (const m of rd.messages) this.send(this.outgoing(n, m))
     n.writing = { rd, doneAt: this.now + this.rng.int(this.opts.maxWriteSteps + 1) }
     if (n.writing.doneAt <= this.now) this.finishReady(n, rd)
   }
@@ -296,10 +355,10 @@ export class SimCluster {
     // 2. Send.
     if (!rd.sendBeforePersist) {
       // Persisted but never sent: peers must cope with a node that forgot to talk.
-      if (this.rng.chance(this.opts.crashMidReady) && this.alive().length > Math.floor(this.ids.length / 2) + 1) {
+      if (this.rng.chance(this.opts.crashMidReady) && this.canCrash()) {
         return this.crash(n.id)
       }
-      for (const m of rd.messages) this.send(m)
+      for (const m of rd.messages) this.send(this.outgoing(n, m))
     }
     // 3. Apply.
     if (rd.snapshot) {
@@ -319,16 +378,41 @@ export class SimCluster {
   private apply(n: SimNode, e: Entry): void {
     if (e.index <= n.appliedIndex) return // covered by a snapshot we already applied
     if (e.index !== n.appliedIndex + 1) throw new Error(`node ${n.id} applies ${e.index} after ${n.appliedIndex}`)
+    const firstApply = !this.safety.committed.has(e.index)
     this.safety.entryApplied(n.id, e)
     n.appliedIndex = e.index
     if (e.type === EntryType.ConfChange) {
-      n.confState = n.node.applyConfChange(decodeConfChange(e.data))
+      const cc = decodeConfChange(e.data)
+      n.confState = n.node.applyConfChange(cc)
+      if (firstApply) this.committedConfChange(cc)
       return
     }
     if (e.data.length === 0) return // a leader's no-op
     const v = dec.decode(e.data)
     n.state.add(v)
     if (n.waiting.delete(v)) this.acked.add(v)
+  }
+
+  /** Track the configuration as committed; a removed member is stopped for good. */
+  private committedConfChange(cc: ConfChange): void {
+    this.stats.confChanges++
+    switch (cc.type) {
+      case ConfChangeType.AddNode:
+        this.learners.delete(cc.nodeId)
+        this.voters.add(cc.nodeId)
+        return
+      case ConfChangeType.AddLearnerNode:
+        if (!this.voters.has(cc.nodeId)) this.learners.add(cc.nodeId)
+        return
+      case ConfChangeType.RemoveNode: {
+        this.voters.delete(cc.nodeId)
+        this.learners.delete(cc.nodeId)
+        this.removed.add(cc.nodeId)
+        const gone = this.nodes.get(cc.nodeId)
+        if (gone) gone.alive = false
+        return
+      }
+    }
   }
 
   private serveReads(n: SimNode): void {

@@ -19,7 +19,7 @@ if (replay !== undefined) {
   t.test('random schedules keep election safety, log matching, leader completeness, state machine safety and linearizable reads', async (t) => {
     t.comment(`seeds ${base}..${base + count - 1}`)
     let ok = 0
-    const totals = { acked: 0, reads: 0, elections: 0, snapshots: 0, restarts: 0, dropped: 0 }
+    const totals = { acked: 0, reads: 0, elections: 0, snapshots: 0, restarts: 0, dropped: 0, membershipChanges: 0 }
     for (let i = 0; i < count; i++) {
       const seed = base + i
       try {
@@ -30,6 +30,7 @@ if (replay !== undefined) {
         totals.snapshots += r.stats.snapshots
         totals.restarts += r.stats.restarts
         totals.dropped += r.stats.dropped
+        totals.membershipChanges += r.stats.confChanges - r.size // beyond the bootstrap entries
         ok++
       } catch (err) {
         t.fail(`schedule failed on ${sizeForSeed(seed)} nodes: replay with RAFT_SEED=${seed} npm test\n${(err as Error).stack}`)
@@ -43,5 +44,6 @@ if (replay !== undefined) {
     t.ok(totals.reads > count * 5, 'linearizable reads were served')
     t.ok(totals.snapshots > count / 10, 'snapshots were taken')
     t.ok(totals.restarts > count / 10, 'nodes crashed and restarted')
+    t.ok(totals.membershipChanges > count / 4, 'members were added, promoted and removed')
   })
 }

@@ -2,6 +2,7 @@
 // fsync; closed-loop proposers of 256-byte entries at 1, 16 and 256 concurrency on the
 // leader. Prints a table, optionally writes JSON. The disk's raw fsync rate and the
 // loopback round trip are measured in the same run: they are the physical bound.
+import { rmSync } from 'node:fs'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { createServer, connect, type AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
@@ -56,6 +57,14 @@ export async function runRaftBench(opts: RaftBenchOptions = {}): Promise<RaftBen
   const dir = await mkdtemp(join(tmpdir(), 'raftplane-bench-raft-'))
   process.env.RAFT_SM = 'count'
   const cluster = new MemberCluster(dir, 3)
+  // Ctrl-C must not leave member processes or the temp dir behind.
+  const onSignal = (signal: NodeJS.Signals) => {
+    cluster.killAll()
+    rmSync(dir, { recursive: true, force: true })
+    process.kill(process.pid, signal)
+  }
+  process.once('SIGINT', onSignal)
+  process.once('SIGTERM', onSignal)
   try {
     const fsyncPerSecond = await measureFsyncRate(dir, opts.quick ? 1 : 2)
     const loopbackRttMs = await measureLoopbackRtt()
@@ -87,6 +96,8 @@ export async function runRaftBench(opts: RaftBenchOptions = {}): Promise<RaftBen
       rows,
     }
   } finally {
+    process.off('SIGINT', onSignal)
+    process.off('SIGTERM', onSignal)
     await cluster.stopAll().catch(() => cluster.killAll())
     await rm(dir, { recursive: true, force: true })
   }

@@ -1,0 +1,359 @@
+import { Backend, Batch, META_CONSISTENT_INDEX, META_FINISHED_COMPACT, META_SCHEDULED_COMPACT } from './backend.js'
+import { toByteString } from './byte-string.js'
+import { runCompaction } from './compaction.js'
+import { decodeKeyValue, encodeKeyValue, type KeyValue, tombstoneValue } from './key-value.js'
+import { CompactedError, FutureRevisionError, StoreClosedError } from './kv-errors.js'
+import { hashKV } from './kv-hash.js'
+import { restoreIndex } from './restore.js'
+import { encodeRevision, type Revision } from './revision.js'
+import type { TreeIndex } from './tree-index.js'
+
+// The MVCC key-value store (etcd's server/storage/mvcc kvstore): a TreeIndex in
+// memory over a Backend on disk. Writes come only from the raft apply loop, each
+// tagged with its raft index; reads may come from anywhere at any time.
+//
+// Concurrency: writes and compaction scheduling run one at a time (a promise queue),
+// because a write awaits backend reads (prev_kv) between index changes. A write
+// changes the index at once but bumps currentRevision only after its batch is
+// committed, so concurrent reads, which never look above currentRevision, never see a
+// revision whose value is not on disk yet.
+
+/** A key range: `end` empty or absent means `key` alone, one zero byte means every key ≥ key. */
+export type WriteOp =
+  | { put: { key: Uint8Array; value: Uint8Array; lease?: string; prevKv?: boolean } }
+  | { deleteRange: { key: Uint8Array; end?: Uint8Array; prevKv?: boolean } }
+
+export type OpResult = { put: { prevKv?: KeyValue } } | { deleteRange: { deleted: number; prevKvs: KeyValue[] } }
+
+export interface WriteResult {
+  /** The raft index was at or below the consistent index: already applied, nothing done. */
+  skipped: boolean
+  /** The store revision after the write. */
+  revision: number
+  /** One per op, in order. */
+  results: OpResult[]
+  /** What the write changed, in sub-revision order, for watchers (tombstones carry the key and mod_revision). */
+  changes: KeyValue[]
+}
+
+export interface RangeOptions {
+  /** Revision to read at; 0 or absent means the current one. */
+  rev?: number
+  /** At most this many kvs; 0 or absent means no limit. */
+  limit?: number
+  /** Only count the keys (kvs stays empty). */
+  countOnly?: boolean
+  /** Leave values empty. */
+  keysOnly?: boolean
+}
+
+export interface RangeResult {
+  kvs: KeyValue[]
+  /** Keys in the range at the revision, regardless of the limit. */
+  count: number
+  /** More keys than the limit let through. */
+  more: boolean
+  /** The store revision when the read was made (etcd's header revision). */
+  revision: number
+}
+
+export interface CompactResult {
+  skipped: boolean
+  /** The store revision when the compaction was scheduled. */
+  revision: number
+  /** Settles when the backend has been compacted physically (etcd's `physical` wait). */
+  done: Promise<void>
+}
+
+export interface HashResult {
+  hash: number
+  /** The store revision when hashed (etcd's header revision). */
+  revision: number
+  hashRevision: number
+  compactRevision: number
+}
+
+const NO_LEASE = '0'
+const EMPTY = new Uint8Array(0)
+const LEASE_PATTERN = /^-?\d+$/
+
+export class KVStore {
+  private currentRev: number
+  private compactMainRev: number
+  private consistentIdx: number
+  private queue: Promise<unknown> = Promise.resolve()
+  private compaction: Promise<void> = Promise.resolve()
+  private closing = false
+  private failure: Error | undefined
+
+  private constructor(
+    private readonly backend: Backend,
+    private readonly index: TreeIndex,
+    currentRev: number,
+    compactRev: number,
+    consistentIndex: number,
+  ) {
+    this.currentRev = currentRev
+    this.compactMainRev = compactRev
+    this.consistentIdx = consistentIndex
+  }
+
+  /**
+   * Opens (or creates) the store in `dir` and rebuilds the index from it. A compaction
+   * that was scheduled but not finished (a crash mid-way) resumes in the background;
+   * `idle()` waits for it.
+   */
+  static async open(dir: string): Promise<KVStore> {
+    const backend = await Backend.open(dir)
+    try {
+      const consistentIndex = (await backend.getMeta(META_CONSISTENT_INDEX)) ?? 0
+      const finished = (await backend.getMeta(META_FINISHED_COMPACT)) ?? 0
+      const scheduled = (await backend.getMeta(META_SCHEDULED_COMPACT)) ?? 0
+      const { index, lastMain } = await restoreIndex(backend)
+      // An empty store is at revision 1, as etcd; compaction may have removed the
+      // newest revisions' predecessors but never the compacted revision's successors.
+      const current = Math.max(1, lastMain, finished, scheduled)
+      const store = new KVStore(backend, index, current, finished, consistentIndex)
+      if (scheduled > finished) store.startCompaction(scheduled)
+      return store
+    } catch (err) {
+      await backend.close()
+      throw err
+    }
+  }
+
+  /** The revision of the last committed change; 1 for an empty store. */
+  get currentRevision(): number {
+    return this.currentRev
+  }
+
+  /** The revision the store was last compacted at; 0 if never. */
+  get compactedRevision(): number {
+    return this.compactMainRev
+  }
+
+  /** The raft index of the last entry applied (persisted with its data). */
+  get consistentIndex(): number {
+    return this.consistentIdx
+  }
+
+  /**
+   * Applies the ops of one raft entry at one new main revision, with sub revisions
+   * 0, 1, 2… in op order, and records `index` as the consistent index in the same
+   * batch. An entry at or below the consistent index was applied before (raft replays
+   * after a restart) and is skipped. A write that changes nothing (a deleteRange that
+   * matched no key, or no ops at all: use `write(index, [])` to record an entry that
+   * does not touch the store) records the index but keeps the revision.
+   */
+  write(index: number, ops: WriteOp[]): Promise<WriteResult> {
+    return this.serial(() => this.applyWrite(index, ops))
+  }
+
+  /** Reads [key, end) at a revision, as etcd's txn read. */
+  async range(key: Uint8Array, end: Uint8Array | undefined, opts: RangeOptions = {}): Promise<RangeResult> {
+    this.checkUsable()
+    const cur = this.currentRev
+    let rev = opts.rev ?? 0
+    if (rev > cur) throw new FutureRevisionError()
+    if (rev <= 0) rev = cur
+    if (rev < this.compactMainRev) throw new CompactedError()
+    const k = toByteString(key)
+    const e = end === undefined ? '' : toByteString(end)
+    if (opts.countOnly === true) {
+      return { kvs: [], count: this.index.countRevisions(k, e, rev), more: false, revision: cur }
+    }
+    const limit = opts.limit ?? 0
+    const { entries, total } = this.index.range(k, e, rev, limit)
+    const values = await this.backend.getKVs(entries.map((en) => encodeRevision(en.modified)))
+    const kvs: KeyValue[] = []
+    for (const v of values) {
+      // Only a compaction that started after the index was read removes a value the
+      // index pointed at; etcd's read txn would have answered ErrCompacted too.
+      if (v === undefined) throw new CompactedError()
+      const kv = decodeKeyValue(v)
+      if (opts.keysOnly === true) kv.value = EMPTY
+      kvs.push(kv)
+    }
+    return { kvs, count: total, more: limit > 0 && total > kvs.length, revision: cur }
+  }
+
+  /**
+   * Compacts at `rev` (the raft entry `index`): from now on reads below rev fail with
+   * CompactedError; the backend is pruned in the background (`done`). Throws
+   * CompactedError if rev is at or below the compacted revision (so rev ≥ 1), and
+   * FutureRevisionError if it is above the current one. Records the scheduled mark
+   * and the consistent index in one batch, so a crash before `done` resumes on open.
+   */
+  compact(rev: number, index: number): Promise<CompactResult> {
+    return this.serial(async () => {
+      this.checkFailure()
+      if (index <= this.consistentIdx) return { skipped: true, revision: this.currentRev, done: this.compaction }
+      if (rev <= this.compactMainRev) throw new CompactedError()
+      if (rev > this.currentRev) throw new FutureRevisionError()
+      const batch = new Batch()
+      batch.putMeta(META_SCHEDULED_COMPACT, rev)
+      batch.putMeta(META_CONSISTENT_INDEX, index)
+      await this.commitOrFail(batch)
+      this.consistentIdx = index
+      return { skipped: false, revision: this.currentRev, done: this.startCompaction(rev) }
+    })
+  }
+
+  /** etcd's HashKV at `rev` (0: current): equal on members holding the same history. */
+  async hashKV(rev = 0): Promise<HashResult> {
+    this.checkUsable()
+    // A compaction still deleting would change what is hashed under us.
+    await this.compaction
+    const cur = this.currentRev
+    const compactRev = this.compactMainRev
+    if (rev > 0 && rev < compactRev) throw new CompactedError()
+    if (rev > cur) throw new FutureRevisionError()
+    if (rev <= 0) rev = cur
+    const hash = await hashKV(this.backend, this.index.keep(rev), compactRev, rev)
+    return { hash, revision: cur, hashRevision: rev, compactRevision: compactRev }
+  }
+
+  /** Settles when no compaction is running (rejects if the last one failed). */
+  idle(): Promise<void> {
+    return this.compaction
+  }
+
+  /** Waits for queued writes, stops a running compaction between slices (it resumes on next open), and closes. */
+  async close(): Promise<void> {
+    if (this.closing) return
+    this.closing = true
+    await this.queue
+    await this.compaction.catch(() => undefined)
+    await this.backend.close()
+  }
+
+  private async applyWrite(index: number, ops: WriteOp[]): Promise<WriteResult> {
+    this.checkFailure()
+    if (index <= this.consistentIdx) return { skipped: true, revision: this.currentRev, results: [], changes: [] }
+    validate(ops)
+    const rev = this.currentRev + 1
+    const batch = new Batch()
+    const changes: KeyValue[] = []
+    const results: OpResult[] = []
+    // Values written by this txn, by revision: later ops of the same txn read them for prev_kv.
+    const pending = new Map<string, Uint8Array>()
+    const read = async (r: Revision): Promise<KeyValue> => {
+      const own = pending.get(`${r.main}.${r.sub}`)
+      const bytes = own ?? (await this.backend.getKVs([encodeRevision(r)]))[0]
+      if (bytes === undefined) throw new Error(`mvcc: value at revision ${r.main}.${r.sub} is missing`)
+      return decodeKeyValue(bytes)
+    }
+    try {
+      for (const op of ops) {
+        if ('put' in op) {
+          const { key, value, lease = NO_LEASE, prevKv } = op.put
+          const k = toByteString(key)
+          const sub = changes.length
+          // Reading at rev sees this txn's earlier changes, as etcd's write txn does.
+          const prev = this.index.get(k, rev)
+          const kv: KeyValue = {
+            key,
+            value,
+            lease,
+            createRevision: prev === undefined ? rev : prev.created.main,
+            modRevision: rev,
+            version: (prev?.version ?? 0) + 1,
+          }
+          const result: { prevKv?: KeyValue } = {}
+          if (prevKv === true && prev !== undefined) result.prevKv = await read(prev.modified)
+          const bytes = encodeKeyValue(kv)
+          batch.putKV(encodeRevision({ main: rev, sub }), bytes)
+          pending.set(`${rev}.${sub}`, bytes)
+          this.index.put(k, { main: rev, sub })
+          changes.push(kv)
+          results.push({ put: result })
+        } else {
+          const { key, end, prevKv } = op.deleteRange
+          const k = toByteString(key)
+          const e = end === undefined ? '' : toByteString(end)
+          const { entries } = this.index.range(k, e, rev, 0, false)
+          const prevKvs: KeyValue[] = []
+          for (const entry of entries) {
+            if (prevKv === true) prevKvs.push(await read(entry.modified))
+            const sub = changes.length
+            const keyBytes = Buffer.from(entry.key, 'latin1')
+            batch.putKV(encodeRevision({ main: rev, sub }, true), encodeKeyValue(tombstoneValue(keyBytes)))
+            this.index.tombstone(entry.key, { main: rev, sub })
+            changes.push({ ...tombstoneValue(keyBytes), modRevision: rev })
+          }
+          results.push({ deleteRange: { deleted: entries.length, prevKvs } })
+        }
+      }
+      batch.putMeta(META_CONSISTENT_INDEX, index)
+      await this.commitOrFail(batch)
+    } catch (err) {
+      // The index may already hold part of this txn; it no longer matches the backend.
+      this.fail(err)
+      throw err
+    }
+    this.consistentIdx = index
+    if (changes.length > 0) this.currentRev = rev
+    return { skipped: false, revision: this.currentRev, results, changes }
+  }
+
+  private startCompaction(rev: number): Promise<void> {
+    this.compactMainRev = rev
+    const prev = this.compaction
+    const run = (async () => {
+      await prev.catch(() => undefined)
+      if (this.closing) return
+      try {
+        await runCompaction(this.index, this.backend, rev, () => this.closing)
+      } catch (err) {
+        this.fail(err)
+        throw err
+      }
+    })()
+    // Marked handled here: a caller need not wait for `done`; failures also poison the store.
+    run.catch(() => undefined)
+    this.compaction = run
+    return run
+  }
+
+  private async commitOrFail(batch: Batch): Promise<void> {
+    try {
+      await this.backend.commit(batch)
+    } catch (err) {
+      this.fail(err)
+      throw err
+    }
+  }
+
+  // Refused once close() was called; what was queued before still runs, as close() waits for it.
+  private serial<T>(fn: () => Promise<T>): Promise<T> {
+    if (this.closing) return Promise.reject(new StoreClosedError())
+    const run = this.queue.then(fn)
+    this.queue = run.catch(() => undefined)
+    return run
+  }
+
+  private fail(err: unknown): void {
+    const reason = err instanceof Error ? err.message : String(err)
+    this.failure ??= new StoreClosedError(`mvcc: store unusable after a failed backend operation: ${reason}`)
+  }
+
+  private checkFailure(): void {
+    if (this.failure !== undefined) throw this.failure
+  }
+
+  private checkUsable(): void {
+    this.checkFailure()
+    if (this.closing) throw new StoreClosedError()
+  }
+}
+
+// Rejected before anything changes, so a bad request cannot leave a half-applied txn.
+function validate(ops: WriteOp[]): void {
+  for (const op of ops) {
+    const key = 'put' in op ? op.put.key : op.deleteRange.key
+    if (key.length === 0) throw new Error('mvcc: key is not provided')
+    if ('put' in op && op.put.lease !== undefined && !LEASE_PATTERN.test(op.put.lease)) {
+      throw new Error(`mvcc: lease ${JSON.stringify(op.put.lease)} is not a decimal int64`)
+    }
+  }
+}

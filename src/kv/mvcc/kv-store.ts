@@ -5,7 +5,7 @@ import { decodeKeyValue, encodeKeyValue, type KeyValue, tombstoneValue } from '.
 import { CompactedError, FutureRevisionError, StoreClosedError } from './kv-errors.js'
 import { hashKV } from './kv-hash.js'
 import { restoreIndex } from './restore.js'
-import { encodeRevision, type Revision } from './revision.js'
+import { decodeRevision, encodeRevision, type Revision } from './revision.js'
 import type { TreeIndex } from './tree-index.js'
 
 // The MVCC key-value store (etcd's server/storage/mvcc kvstore): a TreeIndex in
@@ -63,6 +63,15 @@ export interface CompactResult {
   revision: number
   /** Settles when the backend has been compacted physically (etcd's `physical` wait). */
   done: Promise<void>
+}
+
+/** One change read back from history. */
+export interface HistoryEvent {
+  /** The value written; for a deletion only `key` and `modRevision` are set. */
+  kv: KeyValue
+  deleted: boolean
+  /** The change's sub revision inside its main revision. */
+  sub: number
 }
 
 export interface HashResult {
@@ -211,6 +220,34 @@ export class KVStore {
     if (rev <= 0) rev = cur
     const hash = await hashKV(this.backend, this.index.keep(rev), compactRev, rev)
     return { hash, revision: cur, hashRevision: rev, compactRevision: compactRev }
+  }
+
+  /**
+   * The changes with main revision in [from, to] (to defaults to the current revision),
+   * in revision order, at most `limit` of them (0: no limit): what a watcher catching up
+   * from `from` must see. Read from the backend by revision, not through the index, so
+   * a catch-up costs what it returns, not the size of the keyspace. Throws
+   * CompactedError if `from` is at or below the compacted revision (those changes may
+   * be gone), as etcd's watchable store does for an unsynced watcher.
+   */
+  async history(from: number, to = this.currentRev, limit = 0): Promise<HistoryEvent[]> {
+    this.checkUsable()
+    if (from <= this.compactMainRev) throw new CompactedError()
+    if (to > this.currentRev) to = this.currentRev
+    const out: HistoryEvent[] = []
+    if (from > to) return out
+    const after = from > 1 ? encodeRevision({ main: from - 1, sub: Number.MAX_SAFE_INTEGER }, true) : undefined
+    const before = encodeRevision({ main: to + 1, sub: 0 })
+    for await (const chunk of this.backend.scan({ after, before, chunk: limit > 0 ? Math.min(limit, 1000) : 1000 })) {
+      for (const { rev, value } of chunk) {
+        const { rev: r, tombstone } = decodeRevision(rev)
+        const kv = decodeKeyValue(value)
+        if (tombstone) kv.modRevision = r.main
+        out.push({ kv, deleted: tombstone, sub: r.sub })
+        if (limit > 0 && out.length >= limit) return out
+      }
+    }
+    return out
   }
 
   /** Settles when no compaction is running (rejects if the last one failed). */

@@ -17,6 +17,12 @@ export const META_SCHEDULED_COMPACT = 'scheduledCompactRev'
 export const META_FINISHED_COMPACT = 'finishedCompactRev'
 
 const KV_PREFIX = 0x6b // 'k'
+/**
+ * Other buckets (etcd keeps leases, members and alarms in buckets of its own): one
+ * prefix byte each, written in the same atomic batches as the KVs they go with.
+ */
+export const Bucket = { lease: 0x6c /* 'l' */, members: 0x63 /* 'c' */, alarm: 0x61 /* 'a' */ } as const
+export type BucketId = (typeof Bucket)[keyof typeof Bucket]
 const META_PREFIX = 0x6d // 'm'
 const KV_START = Uint8Array.of(KV_PREFIX)
 const KV_END = Uint8Array.of(KV_PREFIX + 1)
@@ -34,6 +40,14 @@ export class Batch {
 
   delKV(rev: Uint8Array): void {
     this.ops.push({ type: 'del', key: kvKey(rev) })
+  }
+
+  put(bucket: BucketId, key: Uint8Array, value: Uint8Array): void {
+    this.ops.push({ type: 'put', key: bucketKey(bucket, key), value })
+  }
+
+  del(bucket: BucketId, key: Uint8Array): void {
+    this.ops.push({ type: 'del', key: bucketKey(bucket, key) })
   }
 
   putMeta(name: string, n: number): void {
@@ -100,9 +114,57 @@ export class Backend {
     return keys.map((k) => k.subarray(1))
   }
 
+  /** Every entry of a bucket, keys without the prefix. */
+  async readBucket(bucket: BucketId): Promise<[Uint8Array, Uint8Array][]> {
+    const entries = await this.db.iterator({ gte: Uint8Array.of(bucket), lt: Uint8Array.of(bucket + 1) }).all()
+    return entries.map(([k, v]) => [k.subarray(1), v])
+  }
+
+  /** Every stored entry, raw, in key order `chunk` at a time: a snapshot of the whole store. */
+  async *entries(chunk = 4096): AsyncGenerator<[Uint8Array, Uint8Array][]> {
+    const it = this.db.iterator()
+    try {
+      for (;;) {
+        const got = await it.nextv(chunk)
+        if (got.length === 0) return
+        yield got
+      }
+    } finally {
+      await it.close()
+    }
+  }
+
+  /** Replaces everything with the given raw entries (a snapshot's). */
+  async replace(source: AsyncIterable<[Uint8Array, Uint8Array][]> | Iterable<[Uint8Array, Uint8Array][]>): Promise<void> {
+    await this.db.clear()
+    for await (const chunk of source) {
+      await this.db.batch(
+        chunk.map(([key, value]) => ({ type: 'put' as const, key, value })),
+        { sync: false },
+      )
+    }
+  }
+
+  /** Rewrites the files without dead space (etcd's defragment). */
+  defragment(): Promise<void> {
+    return this.db.compactRange(Uint8Array.of(0), Uint8Array.of(0xff, 0xff))
+  }
+
+  /** Bytes on disk for the data (approximate, as LevelDB reports it), etcd's db size. */
+  approximateSize(): Promise<number> {
+    return this.db.approximateSize(Uint8Array.of(0), Uint8Array.of(0xff, 0xff))
+  }
+
   close(): Promise<void> {
     return this.db.close()
   }
+}
+
+function bucketKey(bucket: BucketId, key: Uint8Array): Uint8Array {
+  const out = new Uint8Array(key.length + 1)
+  out[0] = bucket
+  out.set(key, 1)
+  return out
 }
 
 function kvKey(rev: Uint8Array): Uint8Array {

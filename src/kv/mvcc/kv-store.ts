@@ -1,4 +1,7 @@
-import { Backend, Batch, META_CONSISTENT_INDEX, META_FINISHED_COMPACT, META_SCHEDULED_COMPACT } from './backend.js'
+import { readdir, stat } from 'node:fs/promises'
+import { join } from 'node:path'
+import { Backend, Batch, type BucketId, META_CONSISTENT_INDEX, META_FINISHED_COMPACT, META_SCHEDULED_COMPACT } from './backend.js'
+import { crc32c } from './crc32c.js'
 import { toByteString } from './byte-string.js'
 import { runCompaction } from './compaction.js'
 import { decodeKeyValue, encodeKeyValue, type KeyValue, tombstoneValue } from './key-value.js'
@@ -6,7 +9,7 @@ import { CompactedError, FutureRevisionError, StoreClosedError } from './kv-erro
 import { hashKV } from './kv-hash.js'
 import { restoreIndex } from './restore.js'
 import { decodeRevision, encodeRevision, type Revision } from './revision.js'
-import type { TreeIndex } from './tree-index.js'
+import { TreeIndex } from './tree-index.js'
 
 // The MVCC key-value store (etcd's server/storage/mvcc kvstore): a TreeIndex in
 // memory over a Backend on disk. Writes come only from the raft apply loop, each
@@ -24,6 +27,9 @@ export type WriteOp =
   | { deleteRange: { key: Uint8Array; end?: Uint8Array; prevKv?: boolean } }
 
 export type OpResult = { put: { prevKv?: KeyValue } } | { deleteRange: { deleted: number; prevKvs: KeyValue[] } }
+
+/** A change to one of the other buckets (leases, members, alarms), written with the KVs. */
+export type BucketOp = { bucket: BucketId; key: Uint8Array; value: Uint8Array } | { bucket: BucketId; key: Uint8Array; delete: true }
 
 export interface WriteResult {
   /** The raft index was at or below the consistent index: already applied, nothing done. */
@@ -96,11 +102,13 @@ export class KVStore {
   private failure: Error | undefined
 
   private constructor(
+    private readonly dir: string,
     private readonly backend: Backend,
-    private readonly index: TreeIndex,
+    private index: TreeIndex,
     currentRev: number,
     compactRev: number,
     consistentIndex: number,
+    private leasedKeys: Map<string, string>,
   ) {
     this.currentRev = currentRev
     this.compactMainRev = compactRev
@@ -115,20 +123,39 @@ export class KVStore {
   static async open(dir: string): Promise<KVStore> {
     const backend = await Backend.open(dir)
     try {
-      const consistentIndex = (await backend.getMeta(META_CONSISTENT_INDEX)) ?? 0
-      const finished = (await backend.getMeta(META_FINISHED_COMPACT)) ?? 0
-      const scheduled = (await backend.getMeta(META_SCHEDULED_COMPACT)) ?? 0
-      const { index, lastMain } = await restoreIndex(backend)
-      // An empty store is at revision 1, as etcd; compaction may have removed the
-      // newest revisions' predecessors but never the compacted revision's successors.
-      const current = Math.max(1, lastMain, finished, scheduled)
-      const store = new KVStore(backend, index, current, finished, consistentIndex)
-      if (scheduled > finished) store.startCompaction(scheduled)
+      const store = new KVStore(dir, backend, new TreeIndex(), 1, 0, 0, new Map())
+      await store.load()
       return store
     } catch (err) {
       await backend.close()
       throw err
     }
+  }
+
+  /** (Re)builds everything in memory from the backend. */
+  private async load(): Promise<void> {
+    const backend = this.backend
+    const consistentIndex = (await backend.getMeta(META_CONSISTENT_INDEX)) ?? 0
+    const finished = (await backend.getMeta(META_FINISHED_COMPACT)) ?? 0
+    const scheduled = (await backend.getMeta(META_SCHEDULED_COMPACT)) ?? 0
+    const { index, lastMain, leased } = await restoreIndex(backend)
+    this.index = index
+    this.leasedKeys = leased
+    // An empty store is at revision 1, as etcd; compaction may have removed the
+    // newest revisions' predecessors but never the compacted revision's successors.
+    this.currentRev = Math.max(1, lastMain, finished, scheduled)
+    this.compactMainRev = finished
+    this.consistentIdx = consistentIndex
+    if (scheduled > finished) this.startCompaction(scheduled)
+  }
+
+  /**
+   * Live keys (byte-strings) with a lease, as found when the store was opened or
+   * restored: the lessor rebuilds its key sets from these (etcd does the same from
+   * the KVs' lease fields). Later writes do not update this map.
+   */
+  get leasedAtOpen(): ReadonlyMap<string, string> {
+    return this.leasedKeys
   }
 
   /** The revision of the last committed change; 1 for an empty store. */
@@ -154,8 +181,83 @@ export class KVStore {
    * matched no key, or no ops at all: use `write(index, [])` to record an entry that
    * does not touch the store) records the index but keeps the revision.
    */
-  write(index: number, ops: WriteOp[]): Promise<WriteResult> {
-    return this.serial(() => this.applyWrite(index, ops))
+  write(index: number, ops: WriteOp[], buckets: BucketOp[] = []): Promise<WriteResult> {
+    return this.serial(() => this.applyWrite(index, ops, buckets))
+  }
+
+  /** Every entry of one of the other buckets. */
+  readBucket(bucket: BucketId): Promise<[Uint8Array, Uint8Array][]> {
+    this.checkUsable()
+    return this.backend.readBucket(bucket)
+  }
+
+  /**
+   * The whole store as one byte string (for raft snapshots and etcd's Snapshot RPC):
+   * every backend entry as [u32 key length][key][u32 value length][value]. Taken in
+   * the write queue, so it is the state after the last applied entry.
+   */
+  snapshot(): Promise<Uint8Array> {
+    return this.serial(async () => {
+      this.checkFailure()
+      await this.compaction.catch(() => undefined)
+      const parts: Uint8Array[] = []
+      for await (const chunk of this.backend.entries()) {
+        for (const [k, v] of chunk) {
+          const head = Buffer.allocUnsafe(4)
+          head.writeUInt32BE(k.length)
+          const mid = Buffer.allocUnsafe(4)
+          mid.writeUInt32BE(v.length)
+          parts.push(head, k, mid, v)
+        }
+      }
+      return Buffer.concat(parts)
+    })
+  }
+
+  /** Replaces the whole store with a snapshot's contents (see snapshot()). */
+  restore(data: Uint8Array): Promise<void> {
+    return this.serial(async () => {
+      // Parsed whole before anything is cleared: a bad snapshot leaves the store as it was.
+      const chunks = [...parseSnapshot(data)]
+      await this.compaction.catch(() => undefined)
+      await this.backend.replace(chunks)
+      this.failure = undefined
+      await this.load()
+    })
+  }
+
+  /** etcd's Hash: a checksum of every stored entry, KVs and the other buckets. */
+  hashAll(): Promise<{ hash: number; revision: number }> {
+    return this.serial(async () => {
+      this.checkFailure()
+      await this.compaction.catch(() => undefined)
+      let hash = 0
+      for await (const chunk of this.backend.entries()) {
+        for (const [k, v] of chunk) hash = crc32c(crc32c(hash, k), v)
+      }
+      return { hash, revision: this.currentRev }
+    })
+  }
+
+  /** Rewrites the backend without dead space (etcd's Defragment). */
+  defragment(): Promise<void> {
+    return this.serial(async () => {
+      this.checkUsable()
+      await this.backend.defragment()
+    })
+  }
+
+  /** Bytes the backend takes on disk (etcd's db size). */
+  async dbSize(): Promise<number> {
+    let total = 0
+    for (const name of await readdir(this.dir)) {
+      try {
+        total += (await stat(join(this.dir, name))).size
+      } catch {
+        // A file LevelDB removed between readdir and stat.
+      }
+    }
+    return total
   }
 
   /** Reads [key, end) at a revision, as etcd's txn read. */
@@ -264,7 +366,7 @@ export class KVStore {
     await this.backend.close()
   }
 
-  private async applyWrite(index: number, ops: WriteOp[]): Promise<WriteResult> {
+  private async applyWrite(index: number, ops: WriteOp[], buckets: BucketOp[]): Promise<WriteResult> {
     this.checkFailure()
     if (index <= this.consistentIdx) return { skipped: true, revision: this.currentRev, results: [], changes: [] }
     validate(ops)
@@ -320,6 +422,10 @@ export class KVStore {
           }
           results.push({ deleteRange: { deleted: entries.length, prevKvs } })
         }
+      }
+      for (const b of buckets) {
+        if ('delete' in b) batch.del(b.bucket, b.key)
+        else batch.put(b.bucket, b.key, b.value)
       }
       batch.putMeta(META_CONSISTENT_INDEX, index)
       await this.commitOrFail(batch)
@@ -382,6 +488,29 @@ export class KVStore {
     this.checkFailure()
     if (this.closing) throw new StoreClosedError()
   }
+}
+
+function* parseSnapshot(data: Uint8Array): Generator<[Uint8Array, Uint8Array][]> {
+  const buf = Buffer.from(data.buffer, data.byteOffset, data.byteLength)
+  let at = 0
+  let chunk: [Uint8Array, Uint8Array][] = []
+  const take = (): Uint8Array => {
+    if (at + 4 > buf.length) throw new Error('mvcc: truncated store snapshot')
+    const len = buf.readUInt32BE(at)
+    if (at + 4 + len > buf.length) throw new Error('mvcc: truncated store snapshot')
+    const out = buf.subarray(at + 4, at + 4 + len)
+    at += 4 + len
+    return out
+  }
+  while (at < buf.length) {
+    const k = take()
+    chunk.push([k, take()])
+    if (chunk.length === 4096) {
+      yield chunk
+      chunk = []
+    }
+  }
+  if (chunk.length > 0) yield chunk
 }
 
 // Rejected before anything changes, so a bad request cannot leave a half-applied txn.

@@ -9,6 +9,8 @@ import { TreeIndex } from './tree-index.js'
 export interface Restored {
   index: TreeIndex
   lastMain: number
+  /** Live keys (byte-strings) with a lease attached, and the lease: what the lessor rebuilds its key sets from. */
+  leased: Map<string, string>
 }
 
 /**
@@ -20,6 +22,7 @@ export interface Restored {
 export async function restoreIndex(backend: Backend): Promise<Restored> {
   const index = new TreeIndex()
   let lastMain = 0
+  const leased = new Map<string, string>()
   for await (const chunk of backend.scan({ chunk: 4096 })) {
     for (const stored of chunk) {
       const { rev, tombstone } = decodeRevision(stored.rev)
@@ -35,8 +38,10 @@ export async function restoreIndex(backend: Backend): Promise<Restored> {
         else fresh.restore({ main: kv.createRevision, sub: 0 }, rev, kv.version)
         index.insert(fresh)
       }
+      if (!tombstone && kv.lease !== '0') leased.set(key, kv.lease)
+      else leased.delete(key)
       lastMain = rev.main
     }
   }
-  return { index, lastMain }
+  return { index, lastMain, leased }
 }

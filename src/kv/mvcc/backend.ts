@@ -174,6 +174,10 @@ function kvKey(rev: Uint8Array): Uint8Array {
   return key
 }
 
+export function isMetaKey(key: Uint8Array, name: string): boolean {
+  return Buffer.from(metaKey(name)).equals(key)
+}
+
 function metaKey(name: string): Uint8Array {
   return Buffer.concat([Uint8Array.of(META_PREFIX), Buffer.from(name, 'latin1')])
 }

@@ -1,6 +1,6 @@
 import { readdir, stat } from 'node:fs/promises'
 import { join } from 'node:path'
-import { Backend, Batch, type BucketId, META_CONSISTENT_INDEX, META_FINISHED_COMPACT, META_SCHEDULED_COMPACT } from './backend.js'
+import { Backend, Batch, Bucket, type BucketId, isMetaKey, META_CONSISTENT_INDEX, META_FINISHED_COMPACT, META_SCHEDULED_COMPACT } from './backend.js'
 import { crc32c } from './crc32c.js'
 import { toByteString } from './byte-string.js'
 import { runCompaction } from './compaction.js'
@@ -214,11 +214,17 @@ export class KVStore {
     })
   }
 
-  /** Replaces the whole store with a snapshot's contents (see snapshot()). */
-  restore(data: Uint8Array): Promise<void> {
+  /**
+   * Replaces the whole store with a snapshot's contents (see snapshot()). With
+   * `newCluster` (etcdctl snapshot restore), what belonged to the old cluster's raft
+   * log is dropped: the consistent index (the new log starts again at 1), the member
+   * table and the alarms. KVs, history and leases are kept.
+   */
+  restore(data: Uint8Array, opts: { newCluster?: boolean } = {}): Promise<void> {
     return this.serial(async () => {
       // Parsed whole before anything is cleared: a bad snapshot leaves the store as it was.
-      const chunks = [...parseSnapshot(data)]
+      let chunks = [...parseSnapshot(data)]
+      if (opts.newCluster === true) chunks = chunks.map((c) => c.filter(([k]) => !belongsToOldCluster(k)))
       await this.compaction.catch(() => undefined)
       await this.backend.replace(chunks)
       this.failure = undefined
@@ -329,12 +335,13 @@ export class KVStore {
    * in revision order, at most `limit` of them (0: no limit): what a watcher catching up
    * from `from` must see. Read from the backend by revision, not through the index, so
    * a catch-up costs what it returns, not the size of the keyspace. Throws
-   * CompactedError if `from` is at or below the compacted revision (those changes may
-   * be gone), as etcd's watchable store does for an unsynced watcher.
+   * CompactedError if `from` is below the compacted revision (those changes may be
+   * gone), as etcd's watchable store does for an unsynced watcher; the compacted
+   * revision itself is still served, as etcd does.
    */
   async history(from: number, to = this.currentRev, limit = 0): Promise<HistoryEvent[]> {
     this.checkUsable()
-    if (from <= this.compactMainRev) throw new CompactedError()
+    if (from < this.compactMainRev) throw new CompactedError()
     if (to > this.currentRev) to = this.currentRev
     const out: HistoryEvent[] = []
     if (from > to) return out
@@ -488,6 +495,11 @@ export class KVStore {
     this.checkFailure()
     if (this.closing) throw new StoreClosedError()
   }
+}
+
+function belongsToOldCluster(key: Uint8Array): boolean {
+  if (key[0] === Bucket.members || key[0] === Bucket.alarm) return true
+  return isMetaKey(key, META_CONSISTENT_INDEX)
 }
 
 function* parseSnapshot(data: Uint8Array): Generator<[Uint8Array, Uint8Array][]> {

@@ -106,6 +106,20 @@ export class WatchHub {
     }
   }
 
+  /**
+   * The store was replaced by a raft snapshot (a member far behind): the revisions it
+   * skipped were never notified, so every live watcher goes back to catching up from
+   * history at its next unsent revision (or is cancelled as compacted there).
+   */
+  restored(): void {
+    if (this.closed) return
+    for (const w of [...this.synced.watchers()]) {
+      const resume = w.buf.length > 0 ? w.buf[0]!.rev : Math.max(w.nextRev, w.liveRev + 1)
+      this.moveAside(w, resume)
+    }
+    this.rev = Math.max(this.rev, this.store.currentRevision)
+  }
+
   /** A new client stream writing to sink. */
   openStream(sink: WatchSink): WatchStream {
     if (this.closed) throw new Error('watch: hub is closed')
@@ -219,7 +233,7 @@ export class WatchHub {
     const group = new WatcherGroup()
     let from = Number.MAX_SAFE_INTEGER
     for (const w of chosen) {
-      if (w.nextRev <= compacted) {
+      if (w.nextRev < compacted) {
         w.stream.sendCompacted(w, compacted)
         continue
       }

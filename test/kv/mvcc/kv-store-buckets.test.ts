@@ -60,3 +60,25 @@ t.test('defragment keeps the data and the size is reported', async (t) => {
   t.equal((await store.range(b('k'), b('l'))).count, 5)
   t.ok((await store.dbSize()) > 0)
 })
+
+t.test('a snapshot restored for a new cluster drops the old raft position, members and alarms', async (t) => {
+  const src = await KVStore.open(t.testdir() + '/src')
+  const dst = await KVStore.open(t.testdir() + '/dst')
+  t.teardown(async () => {
+    await src.close()
+    await dst.close()
+  })
+  await src.write(5, [{ put: { key: b('k'), value: b('v') } }], [
+    { bucket: Bucket.members, key: b('1'), value: b('{}') },
+    { bucket: Bucket.alarm, key: b('1/NOSPACE'), value: b('{}') },
+    { bucket: Bucket.lease, key: b('42'), value: b('rec') },
+  ])
+  await dst.restore(await src.snapshot(), { newCluster: true })
+  t.equal(dst.consistentIndex, 0, 'the new log starts from 1 again')
+  t.equal(dst.currentRevision, 2, 'revisions continue')
+  t.same(await dst.readBucket(Bucket.members), [])
+  t.same(await dst.readBucket(Bucket.alarm), [])
+  t.equal((await dst.readBucket(Bucket.lease)).length, 1, 'leases are kept')
+  await dst.write(1, [{ put: { key: b('k'), value: b('w') } }])
+  t.equal(dst.currentRevision, 3, 'entry 1 of the new log applies')
+})

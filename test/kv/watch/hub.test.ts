@@ -122,7 +122,7 @@ t.test('filters and prev_kv, live and from history', async (t) => {
   t.same(sink.events('3').map((e) => e.prev_kv?.value.toString() ?? '-'), ['-', '3'])
 })
 
-t.test('a start at or below the compacted revision: created, then a compacted cancel', async (t) => {
+t.test('a start below the compacted revision: created, then a compacted cancel', async (t) => {
   const { hub, apply } = await setup(t)
   for (let i = 0; i < 5; i++) await apply.put('c', String(i))
   await apply.compact(4)
@@ -254,4 +254,37 @@ t.test('matching scales: 10,000 prefix watchers and 10,000 single-key watchers',
   t.ok(single < 5, 'a single-key write does not scan the watchers')
   await waitFor('fan-out', () => sinks.reduce((n, s) => n + s.events().length, 0) === 10_001)
   t.equal(sinks.reduce((n, s) => n + s.out.length, 0), 10_001, 'one response per watcher per revision')
+})
+
+t.test('a start at exactly the compacted revision is served, as etcd serves it', async (t) => {
+  const { hub, apply } = await setup(t)
+  for (let i = 0; i < 5; i++) await apply.put('c', String(i))
+  await apply.compact(4)
+  const sink = new RecordingSink()
+  hub.openStream(sink).create({ key: b('c'), start_revision: '4' })
+  await waitFor('events', () => sink.events('0').length === 3)
+  t.same(summary(sink.events('0')), ['PUT c@4', 'PUT c@5', 'PUT c@6'])
+  t.notOk(sink.out.some((r) => r.canceled))
+})
+
+t.test('after the store is restored from a snapshot, live watchers catch up what they skipped', async (t) => {
+  const { store, hub, apply } = await setup(t)
+  const other = await KVStore.open(t.testdir() + '-other')
+  t.teardown(() => other.close())
+  await apply.put('a', '1') // rev 2, seen live
+  const sink = new RecordingSink()
+  hub.openStream(sink).create({ key: b('a'), range_end: b('b') })
+  await apply.put('a', '2') // rev 3
+  await waitFor('live', () => sink.events('0').length === 1)
+  // The leader's state: the same first two writes, then two more this member never applied.
+  for (const [i, v] of ['1', '2', '3', '4'].entries()) await other.write(i + 1, [{ put: { key: b('a'), value: b(v) } }])
+  await store.restore(await other.snapshot())
+  hub.restored()
+  await waitFor('catch-up', () => sink.events('0').length === 3)
+  t.same(summary(sink.events('0')), ['PUT a@3', 'PUT a@4', 'PUT a@5'])
+  await apply.write([]) // keep the applier's index past the snapshot's
+  const next = await store.write(10, [{ put: { key: b('a'), value: b('5') } }])
+  hub.notify(next.revision, next.changes)
+  await waitFor('live again', () => sink.events('0').length === 4)
+  t.same(summary(sink.events('0')).at(-1), 'PUT a@6')
 })

@@ -9,11 +9,12 @@ import { dirname, join } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import { Command } from 'commander'
 import { registerBench } from './commands/bench.js'
+import { registerStore } from './commands/store.js'
 
 /** Adds one subcommand (and its own subcommands) to the program. */
 export type RegisterCommand = (program: Command) => void
 
-const COMMANDS: readonly RegisterCommand[] = [registerBench]
+const COMMANDS: readonly RegisterCommand[] = [registerBench, registerStore]
 
 interface PackageJson {
   name: string

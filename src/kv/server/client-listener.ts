@@ -1,0 +1,79 @@
+// The client port serves gRPC and plain HTTP on one socket, as etcd does (cmux):
+// etcdctl and other clients speak HTTP/2 gRPC, Prometheus and curl speak HTTP/1.1
+// (/metrics, /health, /version). The first bytes of a connection tell which: every
+// HTTP/2 connection opens with the "PRI * HTTP/2.0" preface.
+import type * as grpc from '@grpc/grpc-js'
+import { createServer as createHttpServer, type IncomingMessage, type ServerResponse } from 'node:http'
+import { createServer, type Server, type Socket } from 'node:net'
+
+const PREFACE = Buffer.from('PRI * HTTP/2.0')
+
+export interface ClientListenerOptions {
+  host: string
+  port: number
+  grpcServer: grpc.Server
+  credentials: grpc.ServerCredentials
+  http: (req: IncomingMessage, res: ServerResponse) => void
+}
+
+export class ClientListener {
+  private readonly net: Server
+  private readonly sockets = new Set<Socket>()
+  private readonly injector: ReturnType<grpc.Server['createConnectionInjector']>
+  private readonly httpServer
+
+  private constructor(opts: ClientListenerOptions) {
+    this.injector = opts.grpcServer.createConnectionInjector(opts.credentials)
+    this.httpServer = createHttpServer(opts.http)
+    this.net = createServer((socket) => this.route(socket))
+  }
+
+  static async listen(opts: ClientListenerOptions): Promise<ClientListener> {
+    const l = new ClientListener(opts)
+    await new Promise<void>((resolve, reject) => {
+      l.net.once('error', reject)
+      l.net.listen(opts.port, opts.host, () => {
+        l.net.off('error', reject)
+        resolve()
+      })
+    })
+    return l
+  }
+
+  get port(): number {
+    const a = this.net.address()
+    return typeof a === 'object' && a !== null ? a.port : 0
+  }
+
+  private route(socket: Socket): void {
+    this.sockets.add(socket)
+    socket.once('close', () => this.sockets.delete(socket))
+    socket.on('error', () => socket.destroy())
+    let seen = Buffer.alloc(0)
+    const onData = (chunk: Buffer) => {
+      seen = Buffer.concat([seen, chunk])
+      const n = Math.min(seen.length, PREFACE.length)
+      const isH2 = seen.subarray(0, n).equals(PREFACE.subarray(0, n))
+      // Undecided until enough bytes arrived to tell the preface from an HTTP/1 method.
+      if (isH2 && n < PREFACE.length) return
+      socket.off('data', onData)
+      socket.pause()
+      socket.unshift(seen)
+      // HTTP/2 takes bytes already read from the socket's buffer (readableLength) when it
+      // takes the socket over; HTTP/1 reads the unshifted bytes as a stream.
+      if (isH2) this.injector.injectConnection(socket)
+      else {
+        this.httpServer.emit('connection', socket)
+        socket.resume()
+      }
+    }
+    socket.on('data', onData)
+  }
+
+  async close(): Promise<void> {
+    for (const s of this.sockets) s.destroy()
+    this.injector.destroy()
+    this.httpServer.close()
+    await new Promise<void>((resolve) => this.net.close(() => resolve()))
+  }
+}

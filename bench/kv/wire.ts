@@ -72,7 +72,26 @@ export function prefixEnd(prefix: string): Buffer {
 }
 
 export function putRequest(key: Uint8Array | string, value: Uint8Array): Buffer {
-  return new Writer().bytes(1, key).bytes(2, value).finish()
+  const k = typeof key === 'string' ? Buffer.from(key) : key
+  const out = Buffer.allocUnsafe(2 + varintLength(k.length) + k.length + varintLength(value.length) + value.length)
+  let at = 0
+  out[at++] = 0x0a
+  at = writeVarint(out, at, k.length)
+  out.set(k, at)
+  at += k.length
+  out[at++] = 0x12
+  at = writeVarint(out, at, value.length)
+  out.set(value, at)
+  return out
+}
+
+function writeVarint(buf: Uint8Array, at: number, n: number): number {
+  while (n >= 128) {
+    buf[at++] = (n % 128) | 128
+    n = Math.floor(n / 128)
+  }
+  buf[at++] = n
+  return at
 }
 
 export function rangeRequest(key: Uint8Array | string, opts: { rangeEnd?: Uint8Array; serializable?: boolean; countOnly?: boolean } = {}): Buffer {
@@ -83,12 +102,13 @@ export function rangeRequest(key: Uint8Array | string, opts: { rangeEnd?: Uint8A
   return w.finish()
 }
 
-/** Txn: if mod_revision(key) == modRevision then put(key, value). */
+/** Txn: if mod_revision(key) == modRevision then put(key, value) else get(key). */
 export function casPutTxn(key: Uint8Array | string, modRevision: number, value: Uint8Array): Buffer {
   // Compare{result: EQUAL (0, omitted), target: MOD (2), key, mod_revision}
   const compare = new Writer().uint(2, 2).bytes(3, key).uint(6, modRevision).finish()
-  const op = new Writer().bytes(2, putRequest(key, value)).finish()
-  return new Writer().bytes(1, compare).bytes(2, op).finish()
+  const put = new Writer().bytes(2, putRequest(key, value)).finish()
+  const get = new Writer().bytes(1, rangeRequest(key)).finish()
+  return new Writer().bytes(1, compare).bytes(2, put).bytes(3, get).finish()
 }
 
 /** Txn with no compares: put every (key, value) in one revision (bulk load). */
@@ -165,9 +185,11 @@ export class Reader {
       case 1:
         this.pos += 8
         return
-      case 2:
-        this.pos += this.len()
+      case 2: {
+        const n = this.len()
+        this.pos += n
         return
+      }
       case 5:
         this.pos += 4
         return
@@ -195,15 +217,33 @@ export function headerRevision(buf: Uint8Array): number {
   return 0
 }
 
-/** TxnResponse: { revision, succeeded }. */
-export function decodeTxnResponse(buf: Uint8Array): { revision: number; succeeded: boolean } {
+/**
+ * TxnResponse: { revision, succeeded, rangeModRevision }: the last is the
+ * mod_revision of the first key returned by the first response_range among the
+ * responses (0 if none), which casPutTxn's failure branch yields.
+ */
+export function decodeTxnResponse(buf: Uint8Array): { revision: number; succeeded: boolean; rangeModRevision: number } {
   const r = new Reader(buf)
   let succeeded = false
+  let rangeModRevision = 0
+  let ranges = 0
   for (let tag = r.tag(); tag >= 0; tag = r.tag()) {
     if (tag === (2 << 3) + 0) succeeded = r.varint() !== 0
-    else r.skip(tag & 7)
+    else if (tag === (3 << 3) + 2 && ranges === 0) {
+      const n = r.len()
+      const op = new Reader(buf, r.pos, r.pos + n)
+      for (let t = op.tag(); t >= 0; t = op.tag()) {
+        if (t === (1 << 3) + 2) {
+          const rn = op.len()
+          ranges++
+          rangeModRevision = decodeRangeResponse(buf.subarray(op.pos, op.pos + rn)).modRevision
+          op.pos += rn
+        } else op.skip(t & 7)
+      }
+      r.pos += n
+    } else r.skip(tag & 7)
   }
-  return { revision: headerRevision(buf), succeeded }
+  return { revision: headerRevision(buf), succeeded, rangeModRevision }
 }
 
 /** RangeResponse: number of kvs returned and the first one's mod_revision (0 if none). */
@@ -235,10 +275,12 @@ export interface WatchResponseInfo {
 }
 
 /**
- * Scans a WatchResponse; calls onEvent(modRevision, valueStart, valueEnd) per event
- * in order, with the value's byte range in `buf` (no copies).
+ * Scans a WatchResponse; calls onEvent(watchId, modRevision, valueStart, valueEnd) per
+ * event in order, with the value's byte range in `buf` (no copies). watch_id (field 2)
+ * precedes events (field 11) on the wire, as every protobuf encoder writes fields in
+ * field-number order.
  */
-export function scanWatchResponse(buf: Uint8Array, onEvent: (modRevision: number, valueStart: number, valueEnd: number) => void): WatchResponseInfo {
+export function scanWatchResponse(buf: Uint8Array, onEvent: (watchId: number, modRevision: number, valueStart: number, valueEnd: number) => void): WatchResponseInfo {
   const r = new Reader(buf)
   const info: WatchResponseInfo = { watchId: 0, created: false, canceled: false, compactRevision: 0 }
   for (let tag = r.tag(); tag >= 0; tag = r.tag()) {
@@ -278,7 +320,7 @@ export function scanWatchResponse(buf: Uint8Array, onEvent: (modRevision: number
             ev.pos += kn
           } else ev.skip(t & 7)
         }
-        onEvent(modRevision, vs, ve)
+        onEvent(info.watchId, modRevision, vs, ve)
         r.pos = evEnd
         break
       }

@@ -55,9 +55,16 @@ export class TxnView implements KVReader {
     return (await this.store.range(key, undefined, { rev: this.beginRevision })).kvs[0]
   }
 
-  /** Records a put as KVStore.write will apply it; returns the previous value. */
-  async put(key: Uint8Array, value: Uint8Array, lease: string): Promise<KeyValue | undefined> {
-    const prev = await this.get(key)
+  /** The key's create revision and version at this point of the txn, without reading its value. */
+  meta(key: Uint8Array): { createRevision: number; version: number } | undefined {
+    const k = toByteString(key)
+    if (this.written.has(k)) return this.written.get(k) ?? undefined
+    return this.store.keyMeta(key, this.beginRevision)
+  }
+
+  /** Records a put as KVStore.write will apply it. */
+  put(key: Uint8Array, value: Uint8Array, lease: string): void {
+    const prev = this.meta(key)
     const rev = this.writeRevision
     this.written.set(toByteString(key), {
       key,
@@ -68,7 +75,6 @@ export class TxnView implements KVReader {
       version: (prev?.version ?? 0) + 1,
     })
     this.changed = true
-    return prev
   }
 
   /** Records a delete of [key, end); returns the values deleted, in key order. */

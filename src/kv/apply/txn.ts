@@ -156,11 +156,14 @@ async function execute(view: TxnView, p: TxnPlan, writes: WriteOp[]): Promise<Tx
 }
 
 async function executePut(view: TxnView, r: PutRequest, writes: WriteOp[]): Promise<PutResponse> {
-  const prev = await view.get(r.key)
+  // The previous value is read only when the request needs it: a plain put learns all
+  // it needs (create revision, version) from the index.
+  const needPrev = r.prev_kv === true || r.ignore_value === true || r.ignore_lease === true
+  const prev = needPrev ? await view.get(r.key) : undefined
   if ((r.ignore_value === true || r.ignore_lease === true) && prev === undefined) throw Errors.keyNotFound()
   const value = r.ignore_value === true && prev !== undefined ? prev.value : (r.value ?? EMPTY)
   const lease = r.ignore_lease === true && prev !== undefined ? prev.lease : (r.lease ?? NO_LEASE)
-  await view.put(r.key, value, lease)
+  view.put(r.key, value, lease)
   writes.push({ put: { key: r.key, value, lease } })
   const resp: PutResponse = { header: { revision: view.revision } }
   if (r.prev_kv === true && prev !== undefined) resp.prev_kv = prev

@@ -15,6 +15,13 @@ import { TreeIndex } from './tree-index.js'
 // memory over a Backend on disk. Writes come only from the raft apply loop, each
 // tagged with its raft index; reads may come from anywhere at any time.
 //
+// Group commit: a write changes the index and the in-memory state at once and joins
+// the backend batch of the current event-loop turn; the batch is committed when the
+// turn ends (commits chained, so they land in apply order). Until then its values are
+// read from memory. So the apply loop never waits for LevelDB per entry, and a whole
+// raft Ready's entries cost one backend write. Durability still comes from the raft
+// WAL: the consistent index rides in the same batch as the data it covers.
+//
 // Concurrency: writes and compaction scheduling run one at a time (a promise queue),
 // because a write awaits backend reads (prev_kv) between index changes. A write
 // changes the index at once but bumps currentRevision only after its batch is
@@ -98,6 +105,13 @@ export class KVStore {
   private consistentIdx: number
   private queue: Promise<unknown> = Promise.resolve()
   private compaction: Promise<void> = Promise.resolve()
+  /** Writes applied but not yet committed to the backend: one batch per event-loop turn. */
+  private group: Batch | undefined
+  private groupKeys: string[] = []
+  /** Values of `group` and of batches being committed, by encoded revision (latin1). */
+  private readonly unflushed = new Map<string, Uint8Array>()
+  /** The last backend commit; commits are chained so they land in apply order. */
+  private committing: Promise<void> = Promise.resolve()
   private closing = false
   private failure: Error | undefined
 
@@ -186,8 +200,9 @@ export class KVStore {
   }
 
   /** Every entry of one of the other buckets. */
-  readBucket(bucket: BucketId): Promise<[Uint8Array, Uint8Array][]> {
+  async readBucket(bucket: BucketId): Promise<[Uint8Array, Uint8Array][]> {
     this.checkUsable()
+    await this.flush()
     return this.backend.readBucket(bucket)
   }
 
@@ -199,6 +214,7 @@ export class KVStore {
   snapshot(): Promise<Uint8Array> {
     return this.serial(async () => {
       this.checkFailure()
+      await this.flush()
       await this.compaction.catch(() => undefined)
       const parts: Uint8Array[] = []
       for await (const chunk of this.backend.entries()) {
@@ -225,6 +241,7 @@ export class KVStore {
       // Parsed whole before anything is cleared: a bad snapshot leaves the store as it was.
       let chunks = [...parseSnapshot(data)]
       if (opts.newCluster === true) chunks = chunks.map((c) => c.filter(([k]) => !belongsToOldCluster(k)))
+      await this.flush().catch(() => undefined)
       await this.compaction.catch(() => undefined)
       await this.backend.replace(chunks)
       this.failure = undefined
@@ -236,6 +253,7 @@ export class KVStore {
   hashAll(): Promise<{ hash: number; revision: number }> {
     return this.serial(async () => {
       this.checkFailure()
+      await this.flush()
       await this.compaction.catch(() => undefined)
       let hash = 0
       for await (const chunk of this.backend.entries()) {
@@ -249,6 +267,7 @@ export class KVStore {
   defragment(): Promise<void> {
     return this.serial(async () => {
       this.checkUsable()
+      await this.flush()
       await this.backend.defragment()
     })
   }
@@ -266,6 +285,15 @@ export class KVStore {
     return total
   }
 
+  /**
+   * A live key's create revision, mod revision and version at `rev` (0: current), from
+   * the index alone: what a put needs to know of its predecessor, without reading a value.
+   */
+  keyMeta(key: Uint8Array, rev = 0): { createRevision: number; modRevision: number; version: number } | undefined {
+    const at = this.index.get(toByteString(key), rev > 0 ? rev : this.currentRev)
+    return at === undefined ? undefined : { createRevision: at.created.main, modRevision: at.modified.main, version: at.version }
+  }
+
   /** Reads [key, end) at a revision, as etcd's txn read. */
   async range(key: Uint8Array, end: Uint8Array | undefined, opts: RangeOptions = {}): Promise<RangeResult> {
     this.checkUsable()
@@ -281,7 +309,7 @@ export class KVStore {
     }
     const limit = opts.limit ?? 0
     const { entries, total } = this.index.range(k, e, rev, limit)
-    const values = await this.backend.getKVs(entries.map((en) => encodeRevision(en.modified)))
+    const values = await this.getValues(entries.map((en) => encodeRevision(en.modified)))
     const kvs: KeyValue[] = []
     for (const v of values) {
       // Only a compaction that started after the index was read removes a value the
@@ -307,6 +335,8 @@ export class KVStore {
       if (index <= this.consistentIdx) return { skipped: true, revision: this.currentRev, done: this.compaction }
       if (rev <= this.compactMainRev) throw new CompactedError()
       if (rev > this.currentRev) throw new FutureRevisionError()
+      // Staged writes land first: compaction must see every revision it may remove.
+      await this.flush()
       const batch = new Batch()
       batch.putMeta(META_SCHEDULED_COMPACT, rev)
       batch.putMeta(META_CONSISTENT_INDEX, index)
@@ -319,6 +349,7 @@ export class KVStore {
   /** etcd's HashKV at `rev` (0: current): equal on members holding the same history. */
   async hashKV(rev = 0): Promise<HashResult> {
     this.checkUsable()
+    await this.flush()
     // A compaction still deleting would change what is hashed under us.
     await this.compaction
     const cur = this.currentRev
@@ -344,6 +375,7 @@ export class KVStore {
     if (from < this.compactMainRev) throw new CompactedError()
     if (to > this.currentRev) to = this.currentRev
     const out: HistoryEvent[] = []
+    await this.flush()
     if (from > to) return out
     const after = from > 1 ? encodeRevision({ main: from - 1, sub: Number.MAX_SAFE_INTEGER }, true) : undefined
     const before = encodeRevision({ main: to + 1, sub: 0 })
@@ -369,6 +401,7 @@ export class KVStore {
     if (this.closing) return
     this.closing = true
     await this.queue
+    await this.flush().catch(() => undefined)
     await this.compaction.catch(() => undefined)
     await this.backend.close()
   }
@@ -381,11 +414,12 @@ export class KVStore {
     const batch = new Batch()
     const changes: KeyValue[] = []
     const results: OpResult[] = []
-    // Values written by this txn, by revision: later ops of the same txn read them for prev_kv.
+    // Values written by this txn, by encoded revision (latin1): later ops of the same
+    // txn read them for prev_kv, and they are staged for the group commit.
     const pending = new Map<string, Uint8Array>()
     const read = async (r: Revision): Promise<KeyValue> => {
-      const own = pending.get(`${r.main}.${r.sub}`)
-      const bytes = own ?? (await this.backend.getKVs([encodeRevision(r)]))[0]
+      const encoded = encodeRevision(r)
+      const bytes = pending.get(revisionKey(encoded)) ?? (await this.getValues([encoded]))[0]
       if (bytes === undefined) throw new Error(`mvcc: value at revision ${r.main}.${r.sub} is missing`)
       return decodeKeyValue(bytes)
     }
@@ -408,8 +442,9 @@ export class KVStore {
           const result: { prevKv?: KeyValue } = {}
           if (prevKv === true && prev !== undefined) result.prevKv = await read(prev.modified)
           const bytes = encodeKeyValue(kv)
-          batch.putKV(encodeRevision({ main: rev, sub }), bytes)
-          pending.set(`${rev}.${sub}`, bytes)
+          const encoded = encodeRevision({ main: rev, sub })
+          batch.putKV(encoded, bytes)
+          pending.set(revisionKey(encoded), bytes)
           this.index.put(k, { main: rev, sub })
           changes.push(kv)
           results.push({ put: result })
@@ -435,7 +470,7 @@ export class KVStore {
         else batch.put(b.bucket, b.key, b.value)
       }
       batch.putMeta(META_CONSISTENT_INDEX, index)
-      await this.commitOrFail(batch)
+      this.stage(batch, pending)
     } catch (err) {
       // The index may already hold part of this txn; it no longer matches the backend.
       this.fail(err)
@@ -465,13 +500,58 @@ export class KVStore {
     return run
   }
 
-  private async commitOrFail(batch: Batch): Promise<void> {
-    try {
-      await this.backend.commit(batch)
-    } catch (err) {
-      this.fail(err)
-      throw err
+  /** Joins a write's batch to this turn's group; its values stay readable from memory. */
+  private stage(batch: Batch, values: Map<string, Uint8Array>): void {
+    if (this.group === undefined) {
+      this.group = new Batch()
+      setImmediate(() => void this.flush().catch(() => undefined))
     }
+    this.group.ops.push(...batch.ops)
+    for (const [k, v] of values) {
+      this.unflushed.set(k, v)
+      this.groupKeys.push(k)
+    }
+  }
+
+  /** Commits what is staged (after every earlier commit); settles when it is in the backend. */
+  flush(): Promise<void> {
+    const batch = this.group
+    const keys = this.groupKeys
+    this.group = undefined
+    this.groupKeys = []
+    if (batch === undefined) return this.committing
+    return this.commitOrFail(batch, keys)
+  }
+
+  private commitOrFail(batch: Batch, keys: string[] = []): Promise<void> {
+    const run = this.committing.then(async () => {
+      try {
+        await this.backend.commit(batch)
+      } catch (err) {
+        this.fail(err)
+        throw err
+      }
+      for (const k of keys) this.unflushed.delete(k)
+    })
+    this.committing = run.catch(() => undefined)
+    return run
+  }
+
+  /** Values by encoded revision: staged ones from memory, the rest from the backend. */
+  private async getValues(revs: Uint8Array[]): Promise<(Uint8Array | undefined)[]> {
+    if (this.unflushed.size === 0) return this.backend.getKVs(revs)
+    const out: (Uint8Array | undefined)[] = new Array(revs.length)
+    const missing: number[] = []
+    for (let i = 0; i < revs.length; i++) {
+      const v = this.unflushed.get(revisionKey(revs[i]!))
+      if (v === undefined) missing.push(i)
+      else out[i] = v
+    }
+    if (missing.length > 0) {
+      const got = await this.backend.getKVs(missing.map((i) => revs[i]!))
+      for (let j = 0; j < missing.length; j++) out[missing[j]!] = got[j]
+    }
+    return out
   }
 
   // Refused once close() was called; what was queued before still runs, as close() waits for it.
@@ -495,6 +575,10 @@ export class KVStore {
     this.checkFailure()
     if (this.closing) throw new StoreClosedError()
   }
+}
+
+function revisionKey(encoded: Uint8Array): string {
+  return Buffer.from(encoded.buffer, encoded.byteOffset, encoded.byteLength).toString('latin1')
 }
 
 function belongsToOldCluster(key: Uint8Array): boolean {

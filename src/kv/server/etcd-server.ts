@@ -47,6 +47,7 @@ export interface ServerDeps {
 
 /** How often the leader looks for expired leases (etcd: every 500 ms). */
 const LEASE_EXPIRY_CHECK_MS = 500
+const DB_SIZE_REFRESH_MS = 500
 /** etcd's leaseRevokeRate: at most this many revocations proposed per second. */
 const LEASE_REVOKE_RATE = 1000
 
@@ -61,6 +62,8 @@ export class EtcdServer extends EventEmitter {
   private timers: NodeJS.Timeout[] = []
   private stopping = false
   private leaderChanges = 0
+  /** The backend size, refreshed in the background: a directory scan per write would cost more than the write. */
+  private dbSizeCache = 0
   private proposalsFailed = 0
   private readonly startedAt = Date.now()
 
@@ -151,6 +154,9 @@ export class EtcdServer extends EventEmitter {
     })
     this.raft.on('fatal', (err: Error) => this.emit('fatal', err))
     this.timers.push(setInterval(() => void this.revokeExpiredLeases(), LEASE_EXPIRY_CHECK_MS))
+    const refreshSize = () => void this.store.dbSize().then((n) => (this.dbSizeCache = n), () => undefined)
+    refreshSize()
+    this.timers.push(setInterval(refreshSize, DB_SIZE_REFRESH_MS))
     void this.publish()
   }
 
@@ -215,7 +221,7 @@ export class EtcdServer extends EventEmitter {
   /** Whether a write of about `bytes` more would pass the backend quota; raises NOSPACE when not. */
   private async checkQuota(bytes: number): Promise<void> {
     if (this.sm.hasAlarm('NOSPACE')) throw EtcdErrors.noSpace()
-    if ((await this.store.dbSize()) + bytes <= this.cfg.quotaBackendBytes) return
+    if (this.dbSizeCache + bytes <= this.cfg.quotaBackendBytes) return
     // As etcd: the member that notices raises the alarm for itself, then refuses.
     await this.propose({ op: 'alarm', action: 'ACTIVATE', memberId: String(this.id), alarm: 'NOSPACE' }).catch(() => undefined)
     throw EtcdErrors.noSpace()

@@ -11,6 +11,7 @@ import { AutoCompactor } from './auto-compaction.js'
 import { ClientListener } from './client-listener.js'
 import { parseURL, type StoreConfig } from './config.js'
 import { EtcdServer, ETCD_VERSION } from './etcd-server.js'
+import { checkedService } from './grpc/checked-service.js'
 import { clusterService } from './grpc/cluster-service.js'
 import type { HeaderFields } from './grpc/convert.js'
 import { kvService } from './grpc/kv-service.js'
@@ -22,6 +23,7 @@ import { storeMetrics } from './metrics.js'
 
 /** etcd accepts requests up to --max-request-bytes plus this much gRPC framing. */
 const GRPC_OVERHEAD_BYTES = 512 * 1024
+const GRPC_BUFFER_SLACK_BYTES = 8 * 1024 * 1024
 
 export interface StoreMemberOptions {
   logger?: Logger
@@ -74,8 +76,11 @@ export class StoreMember {
       },
     })
     self.srv = server
+    const maxReceive = cfg.maxRequestBytes + GRPC_OVERHEAD_BYTES
     const grpcServer = new grpc.Server({
-      'grpc.max_receive_message_length': cfg.maxRequestBytes + GRPC_OVERHEAD_BYTES,
+      // The exact limit (with etcd's wording) is checked as requests are decoded; this
+      // one only bounds what a connection may make us buffer.
+      'grpc.max_receive_message_length': maxReceive + GRPC_BUFFER_SLACK_BYTES,
       'grpc.max_send_message_length': -1,
       // etcd's server keepalive enforcement: clients may ping every 5 s.
       'grpc.keepalive_permit_without_calls': 1,
@@ -84,10 +89,10 @@ export class StoreMember {
     const def = loadEtcdProto()
     const leader = new LeaderClient(server)
     const h = headerFields
-    grpcServer.addService(def['etcdserverpb.KV'] as grpc.ServiceDefinition, kvService(server, h))
-    grpcServer.addService(def['etcdserverpb.Lease'] as grpc.ServiceDefinition, leaseService(server, h, leader))
-    grpcServer.addService(def['etcdserverpb.Cluster'] as grpc.ServiceDefinition, clusterService(server, h))
-    grpcServer.addService(def['etcdserverpb.Maintenance'] as grpc.ServiceDefinition, maintenanceService(server, h))
+    grpcServer.addService(checkedService(def['etcdserverpb.KV'] as grpc.ServiceDefinition, maxReceive), kvService(server, h))
+    grpcServer.addService(checkedService(def['etcdserverpb.Lease'] as grpc.ServiceDefinition, maxReceive), leaseService(server, h, leader))
+    grpcServer.addService(checkedService(def['etcdserverpb.Cluster'] as grpc.ServiceDefinition, maxReceive), clusterService(server, h))
+    grpcServer.addService(checkedService(def['etcdserverpb.Maintenance'] as grpc.ServiceDefinition, maxReceive), maintenanceService(server, h))
     grpcServer.addService(watchServiceDefinition(), watchServiceHandlers(hub!))
     const metrics = storeMetrics(server, { defaultMetrics: opts.defaultMetrics })
     const listeners: ClientListener[] = []

@@ -40,7 +40,9 @@ t.test('live events: single key, prefix range, all keys; ids, headers', async (t
   t.equal(del.kv.value.length, 0)
   const last = sink.out.filter((r) => r.watch_id === '2').at(-1)
   t.equal(last?.header.revision, '6', 'header at the event revision')
-  t.same(last?.events.map((e) => e.kv.value.toString()), ['4', '5'], 'one revision, one response, sub-revision order')
+  // Revisions notified in one turn may share a response (as etcd's catch-up responses do);
+  // a revision's changes stay together, in sub-revision order.
+  t.same(last?.events.map((e) => e.kv.value.toString()).slice(-2), ['4', '5'], 'sub-revision order, same response')
 })
 
 t.test('refusals as etcd 3.5: negative start, empty range, duplicate id; cancel', async (t) => {
@@ -165,7 +167,8 @@ t.test('a stream that stops reading does not hold back others; it later gets eve
   }
   t.equal(slow.events('2')[5].prev_kv, null)
   await apply.put('v/0', 'again')
-  await waitFor('live again', () => slow.events('0').length === 201)
+  // Watch 2 reads prev_kv first, so it may lag the others by a turn.
+  await waitFor('live again', () => ['0', '1', '2'].every((id) => slow.events(id).length === 201))
   t.equal(slow.events('2').at(-1)?.prev_kv?.value.toString(), 'x')
   t.same(hub.counts, { synced: 4, unsynced: 0, streams: 2 })
 })

@@ -4,6 +4,7 @@ import type * as grpc from '@grpc/grpc-js'
 import { EtcdErrors, toEtcdError } from '../errors.js'
 import type { EtcdServer } from '../etcd-server.js'
 import { header, id, num, type HeaderFields } from './convert.js'
+import { decodeError } from './checked-service.js'
 import type { LeaderClient } from './leader-client.js'
 import { unary } from './unary.js'
 
@@ -50,6 +51,11 @@ export function leaseService(srv: EtcdServer, h: () => HeaderFields, leader: Lea
       // Answers in request order even though renewals may finish out of order.
       let chain = Promise.resolve()
       call.on('data', (req: Wire) => {
+        const bad = decodeError(req)
+        if (bad) {
+          call.destroy(Object.assign(new Error(bad.message), { code: bad.code, details: bad.message }))
+          return
+        }
         const leaseId = id(req.ID)
         const answer = renew(leaseId)
         chain = chain.then(async () => {

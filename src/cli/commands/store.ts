@@ -15,7 +15,7 @@ import {
 import { restoreDataDir } from '../../kv/server/restore-data-dir.js'
 import { StoreMember } from '../../kv/server/store-member.js'
 
-interface StoreFlags {
+export interface StoreFlags {
   name: string
   dataDir?: string
   listenClientUrls?: string

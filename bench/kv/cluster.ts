@@ -84,7 +84,17 @@ export class StoreMember {
   }
 
   appendOutput(chunk: Buffer): void {
-    this.stderr = (this.stderr + chunk.toString('utf8')).slice(-4096)
+    const text = chunk.toString('utf8')
+    this.stderr = (this.stderr + text).slice(-4096)
+    for (const fn of this.outputListeners) fn(text)
+  }
+
+  private readonly outputListeners = new Set<(text: string) => void>()
+
+  /** Calls fn with every chunk the member writes from now on (across restarts); returns an unsubscribe. */
+  onOutput(fn: (text: string) => void): () => void {
+    this.outputListeners.add(fn)
+    return () => this.outputListeners.delete(fn)
   }
 }
 
@@ -246,6 +256,7 @@ export class StoreCluster {
   readonly dir: string
   private stopped = false
   private token = ''
+  private initialCluster = ''
 
   private constructor(readonly opts: StoreClusterOptions) {
     this.label = opts.label ?? opts.command.join(' ')
@@ -274,7 +285,7 @@ export class StoreCluster {
     }
   }
 
-  private argv(m: StoreMember, initialCluster: string): string[] {
+  private argv(m: StoreMember, initialCluster: string, extraArgs: string[] = []): string[] {
     const o = this.opts
     return [
       ...o.command,
@@ -294,7 +305,38 @@ export class StoreCluster {
       `--max-request-bytes=${o.maxRequestBytes ?? 1.5 * 2 ** 20}`,
       `--log-level=${o.logLevel ?? 'warn'}`,
       ...(o.extraArgs ?? []),
+      ...extraArgs,
     ]
+  }
+
+  /**
+   * Spawn member m (again) with the cluster's flags plus extraArgs; onFail gets a
+   * StoreStartError if it cannot run or exits (used only while something waits for it).
+   */
+  private spawnMember(m: StoreMember, extraArgs: string[], onFail: (e: Error) => void): void {
+    const [cmd, ...args] = this.argv(m, this.initialCluster, extraArgs)
+    const shown = [cmd, ...args].join(' ')
+    const child = spawn(cmd!, args, { stdio: ['ignore', 'pipe', 'pipe'], env: this.opts.env ?? process.env })
+    m.child = child
+    m.exitCode = undefined
+    child.stdout!.on('data', (d: Buffer) => m.appendOutput(d))
+    child.stderr!.on('data', (d: Buffer) => m.appendOutput(d))
+    child.once('error', (err) => {
+      m.exitCode = 'spawn-error'
+      onFail(new StoreStartError(`${this.label}: member ${m.name} could not run \`${shown}\`: ${err.message}`))
+    })
+    child.once('exit', (code, signal) => {
+      m.exitCode = code ?? signal ?? 'exit'
+      // Let the last output arrive before quoting it.
+      setTimeout(() => {
+        onFail(
+          new StoreStartError(
+            `${this.label}: member ${m.name} exited (${m.exitCode}) while starting: \`${shown}\`\n` +
+              `--- its output, last lines ---\n${m.stderrTail.split('\n').slice(-15).join('\n') || '(nothing)'}`,
+          ),
+        )
+      }, 100)
+    })
   }
 
   private async startOnce(attempt: number): Promise<void> {
@@ -309,34 +351,11 @@ export class StoreCluster {
       (_, i) => new StoreMember(`m${i + 1}`, join(this.dir, `a${attempt}-m${i + 1}`), ports[2 * i]!, ports[2 * i + 1]!),
     )
     this.token = `bench-${process.pid}-${Date.now()}-${attempt}`
-    const initialCluster = this.members.map((m) => `${m.name}=${m.peerUrl}`).join(',')
+    this.initialCluster = this.members.map((m) => `${m.name}=${m.peerUrl}`).join(',')
     let failed: ((e: Error) => void) | undefined
     const failure = new Promise<never>((_, reject) => (failed = reject))
     failure.catch(() => {})
-    for (const m of this.members) {
-      const [cmd, ...args] = this.argv(m, initialCluster)
-      const shown = [cmd, ...args].join(' ')
-      const child = spawn(cmd!, args, { stdio: ['ignore', 'pipe', 'pipe'], env: this.opts.env ?? process.env })
-      m.child = child
-      child.stdout!.on('data', (d: Buffer) => m.appendOutput(d))
-      child.stderr!.on('data', (d: Buffer) => m.appendOutput(d))
-      child.once('error', (err) => {
-        m.exitCode = 'spawn-error'
-        failed!(new StoreStartError(`${this.label}: member ${m.name} could not run \`${shown}\`: ${err.message}`))
-      })
-      child.once('exit', (code, signal) => {
-        m.exitCode = code ?? signal ?? 'exit'
-        // Let the last output arrive before quoting it.
-        setTimeout(() => {
-          failed!(
-            new StoreStartError(
-              `${this.label}: member ${m.name} exited (${m.exitCode}) while starting: \`${shown}\`\n` +
-                `--- its output, last lines ---\n${m.stderrTail.split('\n').slice(-15).join('\n') || '(nothing)'}`,
-            ),
-          )
-        }, 100)
-      })
-    }
+    for (const m of this.members) this.spawnMember(m, [], (e) => failed!(e))
     const timeout = this.opts.startTimeoutMs ?? 30_000
     await Promise.race([failure, this.waitForLeader(timeout)])
     failed = () => {}
@@ -408,6 +427,81 @@ export class StoreCluster {
         clearTimeout(timer)
       }),
     )
+  }
+
+  // ---- faults: stop and start members, keeping their ports and data dirs ----------
+
+  /**
+   * Send `signal` to member i (default SIGKILL) and wait until it has exited
+   * (SIGKILL after timeoutMs if it has not). Its data dir and ports are kept.
+   */
+  async kill(i: number, signal: NodeJS.Signals = 'SIGKILL', timeoutMs = 10_000): Promise<void> {
+    const m = this.members[i]!
+    m.client?.close()
+    m.client = undefined
+    const child = m.child
+    if (!child || m.exitCode !== undefined) return
+    const exited = new Promise((r) => child.once('exit', r))
+    child.kill(signal)
+    const timer = signal === 'SIGKILL' ? undefined : setTimeout(() => child.kill('SIGKILL'), timeoutMs)
+    await exited
+    clearTimeout(timer)
+  }
+
+  /**
+   * Start member i again (it must have exited) with the same flags, ports and data dir,
+   * plus extraArgs (later flags win, e.g. `--log-level=info`). Resolves once it answers
+   * Maintenance.Status; rejects if it exits first or does not answer within timeoutMs.
+   */
+  async restart(i: number, opts: { extraArgs?: string[]; timeoutMs?: number } = {}): Promise<void> {
+    if (this.stopped) throw new Error(`${this.label}: cluster is stopped`)
+    const m = this.members[i]!
+    if (m.alive) throw new Error(`${this.label}: member ${m.name} is still running`)
+    m.client?.close()
+    m.client = undefined
+    let failed: ((e: Error) => void) | undefined
+    const failure = new Promise<never>((_, reject) => (failed = reject))
+    failure.catch(() => {})
+    this.spawnMember(m, opts.extraArgs ?? [], (e) => failed!(e))
+    const until = Date.now() + (opts.timeoutMs ?? 30_000)
+    const answered = (async () => {
+      let last: unknown
+      while (Date.now() < until) {
+        if (!m.alive) return failure // rejects with its output once the last of it has arrived
+        try {
+          await this.status(i)
+          return
+        } catch (err) {
+          last = err
+          await new Promise((r) => setTimeout(r, 100))
+        }
+      }
+      throw new StoreStartError(`${this.label}: member ${m.name} did not answer Status within ${opts.timeoutMs ?? 30_000} ms after restart (${String(last)})\n${m.stderrTail.split('\n').slice(-8).join('\n')}`)
+    })()
+    await Promise.race([failure, answered])
+    failed = () => {}
+  }
+
+  /** Stop every member with `signal` (SIGTERM: graceful, SIGKILL after timeoutMs), at once; data dirs are kept. */
+  async stopAll(signal: NodeJS.Signals = 'SIGTERM', timeoutMs = 10_000): Promise<void> {
+    await Promise.all(this.members.map((_, i) => this.kill(i, signal, timeoutMs)))
+  }
+
+  /** Start every stopped member again on its data dir and ports; waits for an agreed leader. */
+  async startAll(opts: { extraArgs?: string[]; timeoutMs?: number } = {}): Promise<number> {
+    if (this.stopped) throw new Error(`${this.label}: cluster is stopped`)
+    let failed: ((e: Error) => void) | undefined
+    const failure = new Promise<never>((_, reject) => (failed = reject))
+    failure.catch(() => {})
+    for (const m of this.members) {
+      if (m.alive) continue
+      m.client?.close()
+      m.client = undefined
+      this.spawnMember(m, opts.extraArgs ?? [], (e) => failed!(e))
+    }
+    const lead = await Promise.race([failure, this.waitForLeader(opts.timeoutMs ?? this.opts.startTimeoutMs ?? 30_000)])
+    failed = () => {}
+    return lead
   }
 
   /** SIGTERM every member, SIGKILL after timeoutMs, remove the data dir. Idempotent. */

@@ -108,6 +108,8 @@ export class KVStore {
   /** Writes applied but not yet committed to the backend: one batch per event-loop turn. */
   private group: Batch | undefined
   private groupKeys: string[] = []
+  /** The raft index the group brings the backend to: one consistent_index put per commit. */
+  private groupIndex = 0
   /** Values of `group` and of batches being committed, by encoded revision (latin1). */
   private readonly unflushed = new Map<string, Uint8Array>()
   /** The last backend commit; commits are chained so they land in apply order. */
@@ -469,8 +471,7 @@ export class KVStore {
         if ('delete' in b) batch.del(b.bucket, b.key)
         else batch.put(b.bucket, b.key, b.value)
       }
-      batch.putMeta(META_CONSISTENT_INDEX, index)
-      this.stage(batch, pending)
+      this.stage(batch, pending, index)
     } catch (err) {
       // The index may already hold part of this txn; it no longer matches the backend.
       this.fail(err)
@@ -501,7 +502,8 @@ export class KVStore {
   }
 
   /** Joins a write's batch to this turn's group; its values stay readable from memory. */
-  private stage(batch: Batch, values: Map<string, Uint8Array>): void {
+  private stage(batch: Batch, values: Map<string, Uint8Array>, index: number): void {
+    this.groupIndex = index
     if (this.group === undefined) {
       this.group = new Batch()
       setImmediate(() => void this.flush().catch(() => undefined))
@@ -520,6 +522,7 @@ export class KVStore {
     this.group = undefined
     this.groupKeys = []
     if (batch === undefined) return this.committing
+    batch.putMeta(META_CONSISTENT_INDEX, this.groupIndex)
     return this.commitOrFail(batch, keys)
   }
 

@@ -97,6 +97,27 @@ export function configFromFlags(f: StoreFlags): StoreConfig {
   return cfg
 }
 
+/**
+ * The flags of `store restore`. Commander lets a parent command take its options
+ * anywhere after it, so in `raftplane store restore f.db --name m1 --data-dir d` the
+ * member flags are parsed by `store`, and restore's own copies keep their defaults
+ * (--name default, data dir default.etcd). Take a flag from `store` where restore
+ * only has its default.
+ */
+function restoreFlags(cmd: Command): StoreFlags {
+  const merged: Record<string, unknown> = { ...cmd.opts() }
+  const parent = cmd.parent
+  if (parent) {
+    for (const o of cmd.options) {
+      const key = o.attributeName()
+      const own = cmd.getOptionValueSource(key)
+      const theirs = parent.getOptionValueSource(key)
+      if ((own === undefined || own === 'default') && theirs !== undefined && theirs !== 'default') merged[key] = parent.getOptionValue(key)
+    }
+  }
+  return merged as unknown as StoreFlags
+}
+
 export function registerStore(program: Command): void {
   const store = addMemberFlags(
     program
@@ -133,7 +154,8 @@ export function registerStore(program: Command): void {
       .command('restore')
       .description('build a new data dir from a snapshot file (as `etcdctl snapshot restore`)')
       .argument('<file>', 'a snapshot saved with `etcdctl snapshot save`'),
-  ).action(async (file: string, f: StoreFlags) => {
+  ).action(async (file: string, _f: StoreFlags, cmd: Command) => {
+    const f = restoreFlags(cmd)
     const cfg = configFromFlags({ ...f, initialClusterState: 'new', heartbeatInterval: 100, electionTimeout: 1000, snapshotCount: 100_000, quotaBackendBytes: 0, maxRequestBytes: 1.5 * 1024 * 1024, maxTxnOps: 128, autoCompactionMode: 'periodic', autoCompactionRetention: '0', logLevel: 'info' })
     await restoreDataDir(await readFile(file), cfg)
     console.log(`restored snapshot ${file} into ${cfg.dataDir}`)

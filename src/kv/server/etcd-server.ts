@@ -192,9 +192,9 @@ export class EtcdServer extends EventEmitter {
   // ---- raft plumbing --------------------------------------------------------------
 
   /** Propose and wait for the outcome; errors come back as etcd's. */
-  async propose(r: RaftRequest): Promise<unknown> {
+  async propose(r: RaftRequest, putBytes?: Uint8Array): Promise<unknown> {
     if (this.stopping) throw EtcdErrors.stopped()
-    const data = encodeRaftRequest(r)
+    const data = encodeRaftRequest(r, putBytes)
     if (data.length > this.cfg.maxRequestBytes) throw EtcdErrors.requestTooLarge()
     let outcome: Outcome
     try {
@@ -239,10 +239,11 @@ export class EtcdServer extends EventEmitter {
     }
   }
 
-  async put(r: PutRequest): Promise<PutResponse> {
+  /** `wire`: the request's protobuf bytes, proposed as they are when given. */
+  async put(r: PutRequest, wire?: Uint8Array): Promise<PutResponse> {
     validatePut(r)
     await this.checkQuota(r.key.length + (r.value?.length ?? 0))
-    return (await this.propose({ op: 'put', req: r })) as PutResponse
+    return (await this.propose({ op: 'put', req: r }, wire)) as PutResponse
   }
 
   async deleteRange(r: DeleteRangeRequest): Promise<DeleteRangeResponse> {

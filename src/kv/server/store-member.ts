@@ -14,7 +14,7 @@ import { EtcdServer, ETCD_VERSION } from './etcd-server.js'
 import { checkedService } from './grpc/checked-service.js'
 import { clusterService } from './grpc/cluster-service.js'
 import type { HeaderFields } from './grpc/convert.js'
-import { kvService } from './grpc/kv-service.js'
+import { kvService, kvServiceDefinition } from './grpc/kv-service.js'
 import { LeaderClient } from './grpc/leader-client.js'
 import { leaseService } from './grpc/lease-service.js'
 import { maintenanceService } from './grpc/maintenance-service.js'
@@ -82,6 +82,8 @@ export class StoreMember {
       // one only bounds what a connection may make us buffer.
       'grpc.max_receive_message_length': maxReceive + GRPC_BUFFER_SLACK_BYTES,
       'grpc.max_send_message_length': -1,
+      // channelz bookkeeping costs on every call and nothing here reads it.
+      'grpc.enable_channelz': 0,
       // etcd's server keepalive enforcement: clients may ping every 5 s.
       'grpc.keepalive_permit_without_calls': 1,
       'grpc.http2.min_ping_interval_without_data_ms': 5000,
@@ -89,7 +91,7 @@ export class StoreMember {
     const def = loadEtcdProto()
     const leader = new LeaderClient(server)
     const h = headerFields
-    grpcServer.addService(checkedService(def['etcdserverpb.KV'] as grpc.ServiceDefinition, maxReceive), kvService(server, h))
+    grpcServer.addService(checkedService(kvServiceDefinition(def['etcdserverpb.KV'] as grpc.ServiceDefinition), maxReceive), kvService(server, h))
     grpcServer.addService(checkedService(def['etcdserverpb.Lease'] as grpc.ServiceDefinition, maxReceive), leaseService(server, h, leader))
     grpcServer.addService(checkedService(def['etcdserverpb.Cluster'] as grpc.ServiceDefinition, maxReceive), clusterService(server, h))
     grpcServer.addService(checkedService(def['etcdserverpb.Maintenance'] as grpc.ServiceDefinition, maxReceive), maintenanceService(server, h))

@@ -1,9 +1,10 @@
 // etcdserverpb.Cluster: member list and membership changes.
 import type * as grpc from '@grpc/grpc-js'
-import { EtcdErrors } from '../errors.js'
+import { EtcdError, EtcdErrors } from '../errors.js'
 import type { EtcdServer, MemberInfo } from '../etcd-server.js'
 import { parseURL } from '../config.js'
 import { header, num, type HeaderFields } from './convert.js'
+import { LeaderClient } from './leader-client.js'
 import { unary } from './unary.js'
 
 type Wire = Record<string, unknown>
@@ -21,6 +22,20 @@ function peerURLs(req: Wire): string[] {
     throw EtcdErrors.memberBadURLs()
   }
   return urls
+}
+
+/** MemberPromote on the leader's client URL; its error as etcd's own. */
+async function forwardPromote(srv: EtcdServer, id: number): Promise<void> {
+  const leader = new LeaderClient(srv)
+  try {
+    await leader.promote(id)
+  } catch (err) {
+    const e = err as Partial<grpc.ServiceError>
+    if (typeof e.code === 'number' && typeof e.details === 'string' && e.details.startsWith('etcdserver: ')) throw new EtcdError(e.code, e.details)
+    throw err
+  } finally {
+    leader.close()
+  }
 }
 
 export function clusterService(srv: EtcdServer, h: () => HeaderFields): grpc.UntypedServiceImplementation {
@@ -45,7 +60,13 @@ export function clusterService(srv: EtcdServer, h: () => HeaderFields): grpc.Unt
       return { header: head(), members: list() }
     }),
     MemberPromote: unary(async (req: Wire) => {
-      await srv.memberPromote(num(req.ID))
+      const id = num(req.ID)
+      // As etcd: only the leader knows whether the learner has caught up; a follower
+      // forwards the promotion to it (etcd does so over its peer HTTP API).
+      if (!srv.raft.isLeader() && srv.members().some((m) => m.id === id && m.isLearner)) {
+        await forwardPromote(srv, id)
+        await srv.linearizableBarrier().catch(() => undefined)
+      } else await srv.memberPromote(id)
       return { header: head(), members: list() }
     }),
   }

@@ -5,8 +5,13 @@
 import type * as grpc from '@grpc/grpc-js'
 import { createServer as createHttpServer, type IncomingMessage, type ServerResponse } from 'node:http'
 import { createServer, type Server, type Socket } from 'node:net'
+import { AuthorityFixingSocket, EMPTY_SETTINGS, fixAuthority, sniffH2 } from './authority-fix.js'
 
 const PREFACE = Buffer.from('PRI * HTTP/2.0')
+/** Bytes read looking for the first request's headers before serving the connection as it is. */
+const SNIFF_LIMIT = 64 * 1024
+/** How long a connection may stay without a request before it is served as it is. */
+const SNIFF_WAIT_MS = 1000
 
 export interface ClientListenerOptions {
   host: string
@@ -50,22 +55,58 @@ export class ClientListener {
     socket.once('close', () => this.sockets.delete(socket))
     socket.on('error', () => socket.destroy())
     let seen = Buffer.alloc(0)
-    const onData = (chunk: Buffer) => {
-      seen = Buffer.concat([seen, chunk])
+    let settingsSent = false
+    let waitedLong = false
+    let timer: NodeJS.Timeout | undefined
+    const decide = () => {
       const n = Math.min(seen.length, PREFACE.length)
       const isH2 = seen.subarray(0, n).equals(PREFACE.subarray(0, n))
       // Undecided until enough bytes arrived to tell the preface from an HTTP/1 method.
       if (isH2 && n < PREFACE.length) return
-      socket.off('data', onData)
-      socket.pause()
-      socket.unshift(seen)
-      // HTTP/2 takes bytes already read from the socket's buffer (readableLength) when it
-      // takes the socket over; HTTP/1 reads the unshifted bytes as a stream.
-      if (isH2) this.injector.injectConnection(socket)
-      else {
+      if (!isH2) {
+        finish()
+        socket.unshift(seen)
         this.httpServer.emit('connection', socket)
         socket.resume()
+        return
       }
+      // HTTP/2: see the first request's :authority before nghttp2 takes over (authority-fix.ts).
+      if (!settingsSent) {
+        settingsSent = true
+        socket.write(EMPTY_SETTINGS)
+        timer = setTimeout(() => {
+          waitedLong = true
+          decide()
+        }, SNIFF_WAIT_MS)
+      }
+      const sniffed = sniffH2(seen)
+      const tooMuch = seen.length > SNIFF_LIMIT
+      if (sniffed.ack === undefined && !tooMuch) {
+        if (waitedLong) socket.destroy() // never answered our SETTINGS: not a working HTTP/2 client
+        return
+      }
+      if (sniffed.authority === undefined && !waitedLong && !tooMuch) return
+      finish()
+      const [from, to] = sniffed.ack ?? [seen.length, seen.length]
+      const bytes = Buffer.concat([seen.subarray(0, from), seen.subarray(to)])
+      const authority = sniffed.authority
+      if (typeof authority === 'string' && authority !== fixAuthority(authority)) {
+        this.injector.injectConnection(new AuthorityFixingSocket(socket, bytes))
+      } else {
+        // HTTP/2 takes bytes already in the socket's buffer (readableLength) when it
+        // takes the socket over, and reads the rest itself.
+        socket.unshift(bytes)
+        this.injector.injectConnection(socket)
+      }
+    }
+    const finish = () => {
+      clearTimeout(timer)
+      socket.off('data', onData)
+      socket.pause()
+    }
+    const onData = (chunk: Buffer) => {
+      seen = Buffer.concat([seen, chunk])
+      decide()
     }
     socket.on('data', onData)
   }

@@ -25,7 +25,7 @@ import { validateDeleteRange, validatePut, validateRange, validateTxn } from '..
 import { KVStore } from '../mvcc/kv-store.js'
 import { hostPort, type StoreConfig } from './config.js'
 import { EtcdErrors, toEtcdError } from './errors.js'
-import { clusterId as computeClusterId, memberId } from './ids.js'
+import { clusterId as computeClusterId, etcdId, memberId } from './ids.js'
 import type { LeaseManager, TimeToLive } from './leases.js'
 import { encodeRaftRequest, type AlarmType, type RaftRequest } from './raft-request.js'
 import { StoreStateMachine, type Alarm, type ChangeSink, type Outcome } from './state-machine.js'
@@ -85,8 +85,11 @@ export class EtcdServer extends EventEmitter {
     const logger = (deps.logger ?? pino({ level: 'silent' })).child({ component: 'store', member: cfg.name })
     const token = cfg.initialClusterToken
     const joining = cfg.initialClusterState === 'existing'
-    // Added members get IDs without the token (etcdctl member add does not pass one on).
-    const idOf = (urls: string[]) => memberId(urls, joining ? '' : token)
+    // Member IDs come from the peer URLs alone (etcd mixes in the token): a member
+    // joining with --initial-cluster-state existing gets the --initial-cluster that
+    // `etcdctl member add` printed, without the token, and must derive every
+    // member's ID from it exactly as the cluster did.
+    const idOf = (urls: string[]) => memberId(urls, '')
     const id = idOf(cfg.initialAdvertisePeerURLs)
     const initial = cfg.initialCluster.map((m) => ({ id: m.name === cfg.name ? id : idOf(m.peerURLs), address: hostPort(m.peerURLs[0]!) }))
     if (!cfg.initialCluster.some((m) => m.name === cfg.name)) {
@@ -399,7 +402,7 @@ export class EtcdServer extends EventEmitter {
   }> {
     const st = this.raft.status()
     const dbSize = await this.store.dbSize()
-    const errors = this.alarms().map((a) => `memberID:${a.memberId} alarm:${a.alarm} `)
+    const errors = this.alarms().map((a) => `memberID:${etcdId(Number(a.memberId))} alarm:${a.alarm} `)
     return {
       version: ETCD_VERSION,
       dbSize,

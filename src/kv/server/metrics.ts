@@ -3,6 +3,7 @@
 // (tests run several members in one process).
 import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client'
 import type { EtcdServer } from './etcd-server.js'
+import { etcdId } from './ids.js'
 
 export function storeMetrics(srv: EtcdServer, opts: { defaultMetrics?: boolean } = {}): Registry {
   const register = new Registry()
@@ -50,6 +51,6 @@ export function storeMetrics(srv: EtcdServer, opts: { defaultMetrics?: boolean }
     help: 'Server or member ID in hexadecimal format. 1 for \'server_id\' label with current ID.',
     labelNames: ['server_id'],
     registers: [register],
-  }).set({ server_id: srv.id.toString(16) }, 1)
+  }).set({ server_id: BigInt(etcdId(srv.id)).toString(16) }, 1)
   return register
 }

@@ -11,6 +11,7 @@ import { AutoCompactor } from './auto-compaction.js'
 import { ClientListener } from './client-listener.js'
 import { parseURL, type StoreConfig } from './config.js'
 import { EtcdServer, ETCD_VERSION } from './etcd-server.js'
+import { etcdId } from './ids.js'
 import { checkedService } from './grpc/checked-service.js'
 import { clusterService } from './grpc/cluster-service.js'
 import type { HeaderFields } from './grpc/convert.js'
@@ -56,8 +57,8 @@ export class StoreMember {
     let hub: WatchHub | undefined
     const self: { srv?: EtcdServer } = {}
     const headerFields = (): HeaderFields => ({
-      cluster_id: String(self.srv?.clusterId ?? 0),
-      member_id: String(self.srv?.id ?? 0),
+      cluster_id: etcdId(self.srv?.clusterId ?? 0),
+      member_id: etcdId(self.srv?.id ?? 0),
       raft_term: self.srv?.term ?? 0,
     })
     const server = await EtcdServer.start(cfg, {

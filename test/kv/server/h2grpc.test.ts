@@ -172,7 +172,7 @@ const statusOf = (r: RawResult) => ({
 })
 
 t.test('H2GrpcServer', async (t) => {
-  const srv = new H2GrpcServer({ maxReceiveMessageLength: 64 * 1024, closeGraceMs: 100 })
+  const srv = new H2GrpcServer({ maxReceiveMessageLength: 64 * 1024, closeGraceMs: 100, keepaliveTimeMs: 500, keepaliveTimeoutMs: 1500 })
   services(srv)
   const { net, port } = await listen(srv)
   const addr = `127.0.0.1:${port}`
@@ -274,7 +274,7 @@ t.test('H2GrpcServer', async (t) => {
     )
     const bad = lease.LeaseKeepAlive()
     bad.on('data', () => undefined)
-    const err = await new Promise<grpc.ServiceError>((resolve) => bad.on('error', resolve))
+    const err = new Promise<grpc.ServiceError>((resolve) => bad.on('error', resolve))
     bad.write({ ID: '999' })
     t.match(await err, { code: grpc.status.NOT_FOUND, details: 'etcdserver: requested lease not found' })
   })
@@ -379,16 +379,19 @@ t.test('H2GrpcServer', async (t) => {
       })
     }
     // A session torn down with calls in flight.
-    const doomed = http2.connect(`http://${addr}`)
+    const sock = connect(port, '127.0.0.1')
+    sock.on('error', () => undefined)
+    const doomed = http2.connect(`http://${addr}`, { createConnection: () => sock })
     doomed.on('error', () => undefined)
     const s = doomed.request({ ':method': 'POST', ':path': '/etcdserverpb.Watch/Watch', 'content-type': 'application/grpc' })
     s.on('error', () => undefined)
     s.write(FRAME(Buffer.from([0x0a, 0x03, 0x0a, 0x01, 0x61])))
     await waitFor('answer', () => s.readableLength > 0, 2000).catch(() => undefined)
-    doomed.socket.destroy()
+    sock.destroy()
     await waitFor('cancel', () => seen.bidiCancelled === before + 21)
     t.match(await unary(kv, 'Range', { key: Buffer.from('alive') }), { count: '1' }, 'still serving')
-    await waitFor('sessions closed', () => srv.sessionCount === 2)
+    // The connection sent a bad frame is reaped by the keepalive ping going unanswered.
+    await waitFor('sessions closed', () => srv.sessionCount === 2).catch(() => undefined)
     t.equal(srv.sessionCount, 2, 'only the grpc-js channel and the raw session remain')
   })
 

@@ -2,6 +2,7 @@
 // with etcd's error, reads and deletes still work, and after compaction, defragment
 // and `alarm disarm` writes succeed again (etcd's documented recovery).
 import t from 'tap'
+import { etcdId } from '../../../src/kv/server/ids.js'
 import { startMember } from './helpers.js'
 
 const NOSPACE = /etcdserver: mvcc: database space exceeded/
@@ -26,7 +27,7 @@ t.test('NOSPACE alarm, refused writes, and recovery by compact + defrag + disarm
   t.ok(refused, 'a write was refused')
   t.match(refused, { code: 8, details: NOSPACE })
   const alarms = await call<{ alarms: { memberID: string; alarm: string }[] }>('Maintenance', 'Alarm', { action: 'GET' })
-  t.same(alarms.alarms, [{ memberID: String(member.server.id), alarm: 'NOSPACE' }])
+  t.same(alarms.alarms, [{ memberID: etcdId(member.server.id), alarm: 'NOSPACE' }])
   await t.rejects(call('KV', 'Put', { key: Buffer.from('other'), value: Buffer.from('x') }), { code: 8, details: NOSPACE }, 'every put is refused')
   await t.rejects(call('Lease', 'LeaseGrant', { TTL: 10 }), { code: 8, details: NOSPACE }, 'lease grants too')
   const got = await call<{ kvs: unknown[] }>('KV', 'Range', { key: Buffer.from('big') })
@@ -36,7 +37,7 @@ t.test('NOSPACE alarm, refused writes, and recovery by compact + defrag + disarm
 
   await call('KV', 'Compact', { revision: lastRev, physical: true })
   await call('Maintenance', 'Defragment', {})
-  await call('Maintenance', 'Alarm', { action: 'DEACTIVATE', memberID: String(member.server.id), alarm: 'NOSPACE' })
+  await call('Maintenance', 'Alarm', { action: 'DEACTIVATE', memberID: etcdId(member.server.id), alarm: 'NOSPACE' })
   t.same((await call<{ alarms: unknown[] }>('Maintenance', 'Alarm', { action: 'GET' })).alarms, [])
   await new Promise((r) => setTimeout(r, 600)) // the size sample after defragment
   const put = await call<{ header: { revision: string } }>('KV', 'Put', { key: Buffer.from('after'), value: Buffer.from('ok') })

@@ -3,14 +3,15 @@ import type * as grpc from '@grpc/grpc-js'
 import { EtcdError, EtcdErrors } from '../errors.js'
 import type { EtcdServer, MemberInfo } from '../etcd-server.js'
 import { parseURL } from '../config.js'
-import { header, num, type HeaderFields } from './convert.js'
+import { etcdId, raftIdOf } from '../ids.js'
+import { header, type HeaderFields } from './convert.js'
 import { LeaderClient } from './leader-client.js'
 import { unary } from './unary.js'
 
 type Wire = Record<string, unknown>
 
 function member(m: MemberInfo): Wire {
-  return { ID: String(m.id), name: m.name, peerURLs: m.peerURLs, clientURLs: m.clientURLs, isLearner: m.isLearner }
+  return { ID: etcdId(m.id), name: m.name, peerURLs: m.peerURLs, clientURLs: m.clientURLs, isLearner: m.isLearner }
 }
 
 function peerURLs(req: Wire): string[] {
@@ -40,7 +41,8 @@ async function forwardPromote(srv: EtcdServer, id: number): Promise<void> {
 
 export function clusterService(srv: EtcdServer, h: () => HeaderFields): grpc.UntypedServiceImplementation {
   const list = () => srv.members().map(member)
-  const head = () => header(h(), srv.store.currentRevision)
+  // etcd's Cluster responses carry no store revision.
+  const head = () => header(h(), 0)
   return {
     MemberList: unary(async (req: Wire) => {
       // etcd 3.5: linearizable unless asked otherwise.
@@ -52,15 +54,15 @@ export function clusterService(srv: EtcdServer, h: () => HeaderFields): grpc.Unt
       return { header: head(), member: member(m), members: list() }
     }),
     MemberRemove: unary(async (req: Wire) => {
-      await srv.memberRemove(num(req.ID))
+      await srv.memberRemove(raftIdOf(req.ID))
       return { header: head(), members: list() }
     }),
     MemberUpdate: unary(async (req: Wire) => {
-      await srv.memberUpdate(num(req.ID), peerURLs(req))
+      await srv.memberUpdate(raftIdOf(req.ID), peerURLs(req))
       return { header: head(), members: list() }
     }),
     MemberPromote: unary(async (req: Wire) => {
-      const id = num(req.ID)
+      const id = raftIdOf(req.ID)
       // As etcd: only the leader knows whether the learner has caught up; a follower
       // forwards the promotion to it (etcd does so over its peer HTTP API).
       if (!srv.raft.isLeader() && srv.members().some((m) => m.id === id && m.isLearner)) {

@@ -130,22 +130,25 @@ export function header(h: HeaderFields, revision: number): Wire {
   return { cluster_id: h.cluster_id, member_id: h.member_id, revision, raft_term: h.raft_term }
 }
 
-/** A Range/Put/DeleteRange/Txn response with our KeyValues, as the wire wants it. */
-export function kvResponse(r: Record<string, unknown>, h: HeaderFields): Wire {
+/**
+ * A Range/Put/DeleteRange/Txn response with our KeyValues, as the wire wants it. The
+ * responses inside a txn carry only a revision in their header, as etcd's do.
+ */
+export function kvResponse(r: Record<string, unknown>, h: HeaderFields | undefined): Wire {
   const out: Wire = {}
   for (const [k, v] of Object.entries(r)) {
-    if (k === 'header') out.header = header(h, (v as { revision: number }).revision)
+    if (k === 'header') out.header = h ? header(h, (v as { revision: number }).revision) : { revision: (v as { revision: number }).revision }
     else if (k === 'kvs' || k === 'prev_kvs') out[k] = (v as KeyValue[]).map(keyValue)
     else if (k === 'prev_kv') out[k] = v === undefined ? null : keyValue(v as KeyValue)
-    else if (k === 'responses') out[k] = (v as ResponseOp[]).map((op) => responseOp(op, h))
+    else if (k === 'responses') out[k] = (v as ResponseOp[]).map(responseOp)
     else out[k] = v
   }
   return out
 }
 
-function responseOp(op: ResponseOp, h: HeaderFields): Wire {
-  if ('response_range' in op) return { response_range: kvResponse(op.response_range as never, h) }
-  if ('response_put' in op) return { response_put: kvResponse(op.response_put as never, h) }
-  if ('response_delete_range' in op) return { response_delete_range: kvResponse(op.response_delete_range as never, h) }
-  return { response_txn: kvResponse((op as { response_txn: TxnResponse }).response_txn as never, h) }
+function responseOp(op: ResponseOp): Wire {
+  if ('response_range' in op) return { response_range: kvResponse(op.response_range as never, undefined) }
+  if ('response_put' in op) return { response_put: kvResponse(op.response_put as never, undefined) }
+  if ('response_delete_range' in op) return { response_delete_range: kvResponse(op.response_delete_range as never, undefined) }
+  return { response_txn: kvResponse((op as { response_txn: TxnResponse }).response_txn as never, undefined) }
 }

@@ -7,6 +7,7 @@ import { loadEtcdProto } from '../../etcd-proto.js'
 import { EtcdErrors } from '../errors.js'
 import type { EtcdServer } from '../etcd-server.js'
 import { hostPort } from '../config.js'
+import { etcdId } from '../ids.js'
 
 type Wire = Record<string, unknown>
 type Client = grpc.Client & Record<string, (...args: unknown[]) => unknown>
@@ -82,7 +83,7 @@ export class LeaderClient {
 
   promote(memberId: number): Promise<Wire> {
     const { cluster } = this.clients()
-    return unaryCall(cluster, 'MemberPromote', { ID: String(memberId) })
+    return unaryCall(cluster, 'MemberPromote', { ID: etcdId(memberId) })
   }
 
   close(): void {

@@ -3,7 +3,8 @@ import * as grpc from '@grpc/grpc-js'
 import { toEtcdError } from '../errors.js'
 import type { EtcdServer } from '../etcd-server.js'
 import { wrapStoreSnapshot } from '../snapshot-file.js'
-import { header, id, num, type HeaderFields } from './convert.js'
+import { etcdId, raftIdOf } from '../ids.js'
+import { header, num, type HeaderFields } from './convert.js'
 import { unary } from './unary.js'
 
 type Wire = Record<string, unknown>
@@ -20,7 +21,7 @@ export function maintenanceService(srv: EtcdServer, h: () => HeaderFields): grpc
         header: head(),
         version: st.version,
         dbSize: st.dbSize,
-        leader: String(st.leader),
+        leader: etcdId(st.leader),
         raftIndex: st.raftIndex,
         raftTerm: st.raftTerm,
         raftAppliedIndex: st.raftAppliedIndex,
@@ -33,10 +34,10 @@ export function maintenanceService(srv: EtcdServer, h: () => HeaderFields): grpc
     Alarm: unary(async (req: Wire) => {
       const alarms = await srv.alarm(
         (req.action as 'GET' | 'ACTIVATE' | 'DEACTIVATE') ?? 'GET',
-        id(req.memberID),
+        String(raftIdOf(req.memberID)),
         (req.alarm as 'NONE' | 'NOSPACE' | 'CORRUPT') ?? 'NONE',
       )
-      return { header: head(), alarms: alarms.map((a) => ({ memberID: a.memberId, alarm: a.alarm })) }
+      return { header: head(), alarms: alarms.map((a) => ({ memberID: etcdId(Number(a.memberId)), alarm: a.alarm })) }
     }),
     Defragment: unary(async () => {
       await srv.store.defragment()
@@ -51,7 +52,7 @@ export function maintenanceService(srv: EtcdServer, h: () => HeaderFields): grpc
       return { header: header(h(), res.revision), hash: res.hash, compact_revision: res.compactRevision, hash_revision: res.hashRevision }
     }),
     MoveLeader: unary(async (req: Wire) => {
-      await srv.moveLeader(num(req.targetID))
+      await srv.moveLeader(raftIdOf(req.targetID))
       return { header: head() }
     }),
     Downgrade: unary(() => {

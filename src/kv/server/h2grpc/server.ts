@@ -28,6 +28,14 @@ export interface H2GrpcServerOptions {
   maxSessionMemory?: number
   /** How long close() lets sessions flush final statuses before destroying them (default 200 ms). */
   closeGraceMs?: number
+  /**
+   * A session with no HTTP/2 traffic for this long is pinged (default 2 h, grpc-go's
+   * server default), and destroyed if the ping is not answered within
+   * keepaliveTimeoutMs (default 20 s). This also reaps connections node:http2 stops
+   * reading after it refused a client's bad frame with GOAWAY: it never sees their EOF.
+   */
+  keepaliveTimeMs?: number
+  keepaliveTimeoutMs?: number
   /** Extra node:http2 server options, merged last. */
   http2?: http2.ServerOptions
 }
@@ -51,11 +59,15 @@ export class H2GrpcServer implements CallOwner {
   private readonly h2: http2.Http2Server
   private readonly maxReceive: number
   private readonly closeGraceMs: number
+  private readonly keepaliveTimeMs: number
+  private readonly keepaliveTimeoutMs: number
   private closed = false
 
   constructor(opts: H2GrpcServerOptions = {}) {
     this.maxReceive = opts.maxReceiveMessageLength ?? DEFAULT_MAX_RECEIVE_MESSAGE_LENGTH
     this.closeGraceMs = opts.closeGraceMs ?? 200
+    this.keepaliveTimeMs = opts.keepaliveTimeMs ?? 2 * 60 * 60 * 1000
+    this.keepaliveTimeoutMs = opts.keepaliveTimeoutMs ?? 20_000
     const settings: http2.Settings = {}
     if (opts.maxConcurrentStreams !== undefined) settings.maxConcurrentStreams = opts.maxConcurrentStreams
     this.h2 = http2.createServer({
@@ -70,6 +82,7 @@ export class H2GrpcServer implements CallOwner {
       this.sessionSet.add(session)
       session.on('error', noop)
       session.once('close', () => this.sessionSet.delete(session))
+      session.setTimeout(this.keepaliveTimeMs, () => this.ping(session))
       if (this.closed) session.destroy()
     })
     this.h2.on('sessionError', noop)
@@ -135,6 +148,25 @@ export class H2GrpcServer implements CallOwner {
           }),
       ),
     )
+  }
+
+  private ping(session: http2.ServerHttp2Session): void {
+    if (session.destroyed) return
+    const timer = setTimeout(() => session.destroy(), this.keepaliveTimeoutMs)
+    timer.unref()
+    try {
+      const sent = session.ping((err) => {
+        clearTimeout(timer)
+        if (err) session.destroy()
+      })
+      if (!sent) {
+        clearTimeout(timer)
+        session.destroy()
+      }
+    } catch {
+      clearTimeout(timer)
+      session.destroy()
+    }
   }
 
   private onStream(stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders): void {

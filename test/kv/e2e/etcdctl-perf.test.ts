@@ -1,0 +1,17 @@
+// `etcdctl check perf --load=s` (60 s of writes from 50 clients) against a 3-member
+// raftplane store: it must print PASS for every criterion, as it does against etcd.
+import t from 'tap'
+import { etcdctl, startStoreCluster } from './helpers/etcdctl-helpers.js'
+
+t.setTimeout(115_000)
+
+t.test('etcdctl check perf --load=s passes', async (t) => {
+  const cluster = await startStoreCluster(t)
+  const r = await etcdctl(['check', 'perf', '--load=s'], { endpoints: cluster.endpoints, timeoutMs: 100_000 })
+  // The progress bar uses \r; keep the verdict lines.
+  const verdict = (r.stdout + r.stderr).split(/[\r\n]/).filter((l) => /^(PASS|FAIL|Slowest|Stddev|Throughput)/.test(l))
+  t.comment(verdict.join('\n'))
+  t.equal(r.code, 0, `check perf exit code; verdict:\n${verdict.join('\n')}`)
+  t.ok(verdict.includes('PASS'), 'overall PASS')
+  t.notOk(verdict.some((l) => l.startsWith('FAIL')), 'no FAIL line')
+})

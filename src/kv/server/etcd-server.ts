@@ -126,7 +126,7 @@ export class EtcdServer extends EventEmitter {
           },
         },
         transport: (handler) =>
-          new GrpcTransport({ id, clusterId: token, listen: hostPort(cfg.listenPeerURLs[0]!), handler, logger }),
+          new GrpcTransport({ id, clusterId: token, adoptClusterId: joining, listen: hostPort(cfg.listenPeerURLs[0]!), handler, logger }),
         tickMs,
         heartbeatTicks: 1,
         electionTicks: Math.max(2, Math.round(cfg.electionMs / tickMs)),

@@ -31,6 +31,12 @@ export interface Transport {
 export interface GrpcTransportOptions {
   id: NodeId
   clusterId: string
+  /**
+   * Take the cluster ID of the first peer that calls in, instead of `clusterId` (a
+   * member joining an existing cluster, which may not have been told its token).
+   * Until then this member's own calls are refused by its peers and retried.
+   */
+  adoptClusterId?: boolean
   /** host:port to listen on; port 0 lets the OS choose (see `address`). */
   listen?: string
   /** Register on this server instead of listening; its owner binds, starts and shuts it down. */
@@ -65,6 +71,9 @@ export class GrpcTransport implements Transport {
   private closed = false
   private closedPromise: Promise<void> | undefined
 
+  private clusterId: string
+  private adopted = false
+
   constructor(private readonly opts: GrpcTransportOptions) {
     if (opts.server === undefined && opts.listen === undefined) {
       throw new Error('GrpcTransport: give either `listen` or `server`')
@@ -76,11 +85,13 @@ export class GrpcTransport implements Transport {
       server: grpc.ServerCredentials.createInsecure(),
       client: grpc.credentials.createInsecure(),
     }
+    this.clusterId = opts.clusterId
     this.ownsServer = opts.server === undefined
     this.server = opts.server ?? new grpc.Server(serverOptions)
     this.receiver = new Receiver({
       id: opts.id,
-      clusterId: opts.clusterId,
+      clusterId: () => this.clusterId,
+      adopt: opts.adoptClusterId === true ? (id) => this.adopt(id) : undefined,
       deliver: (m) => {
         if (!this.closed) this.handler.onMessage(m)
       },
@@ -139,6 +150,13 @@ export class GrpcTransport implements Transport {
     }
   }
 
+  private adopt(id: string): void {
+    if (this.adopted) return
+    this.adopted = true
+    if (id !== this.clusterId) this.log.info({ clusterId: id }, 'raft transport: joined the cluster ID of the peer that called in')
+    this.clusterId = id
+  }
+
   addPeer(id: NodeId, address: string): void {
     if (this.closed || id === this.id) return
     const existing = this.peers.get(id)
@@ -149,7 +167,7 @@ export class GrpcTransport implements Transport {
       new Peer({
         id,
         self: this.id,
-        clusterId: this.opts.clusterId,
+        clusterId: () => this.clusterId,
         address,
         credentials: this.credentials.client,
         maxQueue: this.opts.maxQueue ?? DEFAULT_MAX_QUEUE,

@@ -20,7 +20,8 @@ import {
 export interface PeerOptions {
   id: NodeId
   self: NodeId
-  clusterId: string
+  /** Read when each call starts: a joining member may adopt the cluster's ID later. */
+  clusterId: () => string
   address: string
   credentials: grpc.ChannelCredentials
   maxQueue: number
@@ -113,7 +114,7 @@ export class Peer {
       SNAPSHOT_PATH,
       raftTransportService.sendSnapshot.requestSerialize,
       deserializeAck,
-      callMetadata(this.opts.clusterId, this.opts.self),
+      callMetadata(this.opts.clusterId(), this.opts.self),
       (err) => {
         this.snapshot = undefined
         if (this.state === 'closed') return
@@ -153,7 +154,7 @@ export class Peer {
       STREAM_PATH,
       raftTransportService.stream.requestSerialize,
       deserializeAck,
-      callMetadata(this.opts.clusterId, this.opts.self),
+      callMetadata(this.opts.clusterId(), this.opts.self),
       (err) => {
         clearTimeout(accept)
         this.broken(stream, err)

@@ -12,7 +12,9 @@ type Respond = grpc.sendUnaryData<Ack>
 
 export interface ReceiverOptions {
   id: NodeId
-  clusterId: string
+  clusterId: () => string
+  /** Set for a joining member: the first caller's cluster ID becomes ours. */
+  adopt?: (clusterId: string) => void
   deliver(m: Message): void
   logger: Logger
 }
@@ -69,9 +71,13 @@ export class Receiver {
   private accept(call: grpc.ServerReadableStream<unknown, Ack>, respond: Respond): OpenCall | undefined {
     const clusterId = first(call.metadata, CLUSTER_ID_KEY)
     const log = { peer: first(call.metadata, MEMBER_ID_KEY), path: call.getPath() }
-    if (clusterId !== this.opts.clusterId) {
+    if (clusterId !== undefined && clusterId !== '' && this.opts.adopt) {
+      this.opts.adopt(clusterId)
+      this.opts.adopt = undefined
+    }
+    if (clusterId !== this.opts.clusterId()) {
       // Members of two clusters must never exchange votes or entries (etcd: HTTP 412).
-      const details = `raft transport: request cluster ID mismatch (peer sent "${clusterId}", this member is in "${this.opts.clusterId}")`
+      const details = `raft transport: request cluster ID mismatch (peer sent "${clusterId}", this member is in "${this.opts.clusterId()}")`
       this.opts.logger.warn(log, details)
       respond({ code: grpc.status.FAILED_PRECONDITION, details })
       return undefined

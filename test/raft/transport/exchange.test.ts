@@ -103,6 +103,25 @@ t.test('a member of another cluster is refused with FAILED_PRECONDITION', async 
   t.same(b.handler.messages, [], 'b still got nothing')
 })
 
+t.test('a joining member adopts the cluster ID of the first peer that calls in', async (t) => {
+  const a = await member(t, 1, { clusterId: 'the-cluster' })
+  const joiner = await member(t, 2, { clusterId: 'etcd-cluster', adoptClusterId: true })
+  a.transport.addPeer(2, joiner.transport.address)
+  joiner.transport.addPeer(1, a.transport.address)
+  a.transport.send([heartbeat(1, 2, 1)])
+  await until('the joiner accepts the first call', () => joiner.handler.messages.length === 1)
+  // Raft resends heartbeats; a stream refused before the adoption reconnects with the new ID.
+  await until('its own calls now carry the adopted ID', () => {
+    joiner.transport.send([heartbeat(2, 1, 1)])
+    return a.handler.messages.length > 0
+  }, 5000)
+  const other = await member(t, 3, { clusterId: 'another-cluster' })
+  other.transport.addPeer(2, joiner.transport.address)
+  other.transport.send([heartbeat(3, 2, 1)])
+  await until('a third cluster is refused after adoption', () => other.handler.unreachable.includes(2))
+  t.equal(joiner.handler.messages.length, 1, 'nothing from the third cluster')
+})
+
 t.test('close ends streams both ways and the peer sees it as unreachable', async (t) => {
   const a = await member(t, 1)
   const b = await member(t, 2)

@@ -129,6 +129,7 @@ t.test('etcdctl cluster and maintenance commands against 3 raftplane members', a
     t.match(await ctlOk(['member', 'list'], all), new RegExp(`^${id}, unstarted, , ${peerUrl}, , true$`, 'm'), 'unstarted until it runs')
 
     const dir = tempDir(t)
+    t.not(clusterToken(cluster), 'etcd-cluster', 'the cluster was started with its own token')
     // Started only with what `member add` printed: the default token, not the
     // cluster's own; a joiner adopts the cluster's ID from its peers, as etcd does.
     const m4 = spawnTracked(t, 'm4 (joined member)', [

@@ -2,10 +2,10 @@
 // etcdctl and other clients speak HTTP/2 gRPC, Prometheus and curl speak HTTP/1.1
 // (/metrics, /health, /version). The first bytes of a connection tell which: every
 // HTTP/2 connection opens with the "PRI * HTTP/2.0" preface.
-import type * as grpc from '@grpc/grpc-js'
 import { createServer as createHttpServer, type IncomingMessage, type ServerResponse } from 'node:http'
 import { createServer, type Server, type Socket } from 'node:net'
 import { AuthorityFixingSocket, EMPTY_SETTINGS, fixAuthority, sniffH2 } from './authority-fix.js'
+import type { H2GrpcServer } from './h2grpc/index.js'
 
 const PREFACE = Buffer.from('PRI * HTTP/2.0')
 /** Bytes read looking for the first request's headers before serving the connection as it is. */
@@ -16,19 +16,18 @@ const SNIFF_WAIT_MS = 1000
 export interface ClientListenerOptions {
   host: string
   port: number
-  grpcServer: grpc.Server
-  credentials: grpc.ServerCredentials
+  grpcServer: H2GrpcServer
   http: (req: IncomingMessage, res: ServerResponse) => void
 }
 
 export class ClientListener {
   private readonly net: Server
   private readonly sockets = new Set<Socket>()
-  private readonly injector: ReturnType<grpc.Server['createConnectionInjector']>
   private readonly httpServer
+  private readonly grpc: H2GrpcServer
 
   private constructor(opts: ClientListenerOptions) {
-    this.injector = opts.grpcServer.createConnectionInjector(opts.credentials)
+    this.grpc = opts.grpcServer
     this.httpServer = createHttpServer(opts.http)
     this.net = createServer((socket) => this.route(socket))
   }
@@ -91,12 +90,12 @@ export class ClientListener {
       const bytes = Buffer.concat([seen.subarray(0, from), seen.subarray(to)])
       const authority = sniffed.authority
       if (typeof authority === 'string' && authority !== fixAuthority(authority)) {
-        this.injector.injectConnection(new AuthorityFixingSocket(socket, bytes))
+        this.grpc.handleConnection(new AuthorityFixingSocket(socket, bytes))
       } else {
         // HTTP/2 takes bytes already in the socket's buffer (readableLength) when it
         // takes the socket over, and reads the rest itself.
         socket.unshift(bytes)
-        this.injector.injectConnection(socket)
+        this.grpc.handleConnection(socket)
       }
     }
     const finish = () => {
@@ -113,7 +112,6 @@ export class ClientListener {
 
   async close(): Promise<void> {
     for (const s of this.sockets) s.destroy()
-    this.injector.destroy()
     this.httpServer.close()
     await new Promise<void>((resolve) => this.net.close(() => resolve()))
   }

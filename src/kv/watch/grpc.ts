@@ -46,6 +46,19 @@ export function watchServiceHandlers(hub: WatchHub, opts: WatchServiceOptions = 
   const Watch = (call: grpc.ServerDuplexStream<WatchRequest, Buffer>): void => {
     let pending = 0
     let done = false
+    const many = (call as unknown as { writeMany?: (b: Uint8Array[], cb: () => void) => boolean }).writeMany
+    let batch: Buffer[] | undefined = typeof many === 'function' ? [] : undefined
+    const sendBatch = (): void => {
+      const bufs = batch!
+      batch = []
+      if (done || call.destroyed || call.writableEnded || bufs.length === 0) return
+      let len = 0
+      for (const b of bufs) len += b.length
+      many!.call(call, bufs, () => {
+        pending -= len
+        if (stream !== undefined && stream.blocked && pending <= maxPending / 2) stream.resume()
+      })
+    }
     let stream: WatchStream | undefined
     const finish = (): void => {
       if (done) return
@@ -57,6 +70,13 @@ export function watchServiceHandlers(hub: WatchHub, opts: WatchServiceOptions = 
         if (done || call.destroyed || call.writableEnded) return true
         const len = buf.length
         pending += len
+        if (batch !== undefined) {
+          // One HTTP/2 write for everything this turn produced (a flush writes one
+          // response per watcher): sent in a microtask, before any I/O.
+          if (batch.length === 0) queueMicrotask(sendBatch)
+          batch.push(buf)
+          return pending < maxPending
+        }
         call.write(buf, () => {
           pending -= len
           if (stream !== undefined && stream.blocked && pending <= maxPending / 2) stream.resume()

@@ -5,6 +5,7 @@ import http2 from 'node:http2'
 import t from 'tap'
 import { fixAuthority, sniffH2 } from '../../../src/kv/server/authority-fix.js'
 import { ClientListener } from '../../../src/kv/server/client-listener.js'
+import { H2GrpcServer } from '../../../src/kv/server/h2grpc/index.js'
 import { loadEtcdProto } from '../../../src/kv/etcd-proto.js'
 
 t.test('fixAuthority', async (t) => {
@@ -16,7 +17,7 @@ t.test('fixAuthority', async (t) => {
 })
 
 async function serve(t: { teardown(fn: () => unknown): void }) {
-  const server = new grpc.Server()
+  const server = new H2GrpcServer()
   const def = loadEtcdProto()
   server.addService(def['etcdserverpb.KV'] as grpc.ServiceDefinition, {
     Range: (call: grpc.ServerUnaryCall<{ key: Buffer }, unknown>, cb: grpc.sendUnaryData<unknown>) =>
@@ -26,12 +27,11 @@ async function serve(t: { teardown(fn: () => unknown): void }) {
     host: '127.0.0.1',
     port: 0,
     grpcServer: server,
-    credentials: grpc.ServerCredentials.createInsecure(),
     http: (_req, res) => res.end('plain http'),
   })
   t.teardown(async () => {
+    await server.close()
     await listener.close()
-    server.forceShutdown()
   })
   return listener.port
 }

@@ -159,6 +159,29 @@ export class H2Call extends EventEmitter implements DecoderSink {
     return this.stream.write(frame(payload), done)
   }
 
+  /**
+   * Several already-serialized messages in one HTTP/2 write (a watch stream's flush
+   * sends one response per watcher): one frame header each, one write for all.
+   */
+  writeMany(payloads: Uint8Array[], cb?: (err?: Error | null) => void): boolean {
+    if (this.done || this.destroyed || this.writableEnded) {
+      if (cb) process.nextTick(cb, ERR_WRITE_AFTER_END())
+      return false
+    }
+    let size = 0
+    for (const p of payloads) size += 5 + p.length
+    const out = Buffer.allocUnsafe(size)
+    let at = 0
+    for (const p of payloads) {
+      out[at] = 0
+      out.writeUInt32BE(p.length, at + 1)
+      out.set(p, at + 5)
+      at += 5 + p.length
+    }
+    this.sendHeaders()
+    return this.stream.write(out, cb)
+  }
+
   /** Ends the call with OK (or a status set by an 'error'), trailing metadata optional. */
   end(md?: unknown): this {
     if (this.done) return this

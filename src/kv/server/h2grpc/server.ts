@@ -10,6 +10,7 @@
 // response message as a trailers-only response, grpc-timeout → DEADLINE_EXCEEDED
 // `context deadline exceeded`, no compression (a compressed message is refused as
 // grpc-go refuses it), a receive size limit with grpc-go's RESOURCE_EXHAUSTED text.
+import type { Duplex } from 'node:stream'
 import * as http2 from 'node:http2'
 import type { Socket } from 'node:net'
 import type * as grpc from '@grpc/grpc-js'
@@ -105,7 +106,7 @@ export class H2GrpcServer implements CallOwner {
   }
 
   /** Serves one HTTP/2 connection (bytes already read into the socket's buffer are kept). */
-  handleConnection(socket: Socket): void {
+  handleConnection(socket: Socket | Duplex): void {
     if (this.closed) {
       socket.destroy()
       return

@@ -8,8 +8,12 @@ import { AuthorityFixingSocket, EMPTY_SETTINGS, fixAuthority, sniffH2 } from './
 import type { H2GrpcServer } from './h2grpc/index.js'
 
 const PREFACE = Buffer.from('PRI * HTTP/2.0')
-/** Bytes read looking for the first request's headers before serving the connection as it is. */
-const SNIFF_LIMIT = 64 * 1024
+/**
+ * Bytes a client may send before acknowledging our SETTINGS (its flow-control window
+ * allows 64 KiB of DATA, plus headers); a quarter of it without a first request, and
+ * the connection is served as it is.
+ */
+const SNIFF_LIMIT = 1024 * 1024
 /** How long a connection may stay without a request before it is served as it is. */
 const SNIFF_WAIT_MS = 1000
 
@@ -79,12 +83,15 @@ export class ClientListener {
         }, SNIFF_WAIT_MS)
       }
       const sniffed = sniffH2(seen)
-      const tooMuch = seen.length > SNIFF_LIMIT
-      if (sniffed.ack === undefined && !tooMuch) {
-        if (waitedLong) socket.destroy() // never answered our SETTINGS: not a working HTTP/2 client
+      // Our SETTINGS must be acknowledged before nghttp2 takes over (it would take a
+      // stray ACK as a protocol error). Flow control bounds what a client can send
+      // before it acknowledges (64 KiB of DATA plus headers), so the wait is bounded.
+      if (sniffed.ack === undefined) {
+        if (waitedLong || seen.length > SNIFF_LIMIT) socket.destroy() // not a working HTTP/2 client
         return
       }
-      if (sniffed.authority === undefined && !waitedLong && !tooMuch) return
+      const enough = seen.length > SNIFF_LIMIT / 4
+      if (sniffed.authority === undefined && !waitedLong && !enough) return
       finish()
       const [from, to] = sniffed.ack ?? [seen.length, seen.length]
       const bytes = Buffer.concat([seen.subarray(0, from), seen.subarray(to)])

@@ -86,7 +86,14 @@ interface Waiter<T> {
 interface PendingRead {
   waiters: Waiter<number>[]
   index: number | undefined
+  startedAt: number
 }
+
+/**
+ * A ReadIndex round still unanswered after this long no longer holds back the next
+ * one (its message may have been lost; etcd retries after 500 ms as well).
+ */
+const READ_ROUND_RETRY_MS = 500
 
 const ID_BYTES = 8
 
@@ -425,13 +432,26 @@ export class RaftNode<R = unknown> extends EventEmitter {
         }
       }
     }
-    if (this.readsToSend.length > 0) {
+    if (this.readsToSend.length > 0 && this.mayStartReadRound()) {
       const waiters = this.readsToSend
       this.readsToSend = []
       const key = this.nextId()
-      this.reads.set(key, { waiters, index: undefined })
+      this.reads.set(key, { waiters, index: undefined, startedAt: performance.now() })
       this.node.readIndex(this.tag(key))
     }
+  }
+
+  /**
+   * One ReadIndex round in flight at a time, as etcd's read loop: reads that arrive
+   * while a round is out wait for the next, and all of them share it, instead of one
+   * heartbeat round (and its messages on every member) per batch of reads. A read
+   * never joins a round that started before it arrived, so each still sees at least
+   * the commit index of its own arrival.
+   */
+  private mayStartReadRound(): boolean {
+    const now = performance.now()
+    for (const r of this.reads.values()) if (r.index === undefined && now - r.startedAt < READ_ROUND_RETRY_MS) return false
+    return true
   }
 
   private async runReady(): Promise<void> {
@@ -482,6 +502,8 @@ export class RaftNode<R = unknown> extends EventEmitter {
       const key = this.ownId(rs.requestCtx)
       const r = key === undefined ? undefined : this.reads.get(key)
       if (r) r.index = rs.index
+      // The next round (reads that queued behind this one) can go out now.
+      if (this.readsToSend.length > 0) this.scheduleReady()
     }
     this.node.advance()
     // Callers hear of their results only now, when raft agrees the entries are applied:

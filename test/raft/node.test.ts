@@ -130,6 +130,32 @@ t.test('proposals through any member are applied everywhere in the same order, a
   t.same(members[2]!.values, members[0]!.values)
 })
 
+t.test('reads queued behind an in-flight ReadIndex round each see every write acknowledged before they began', async (t) => {
+  const { running, servers } = fresh(t)
+  const { members } = await startCluster(t.testdir(), running, servers, ANY3)
+  const leader = await leaderOf(members)
+  const follower = members.find((m) => m !== leader)!
+  let acked = 0
+  const checks: Promise<void>[] = []
+  // Writes and reads interleaved across event-loop turns, so reads arrive while a
+  // round is out and must wait for the next one rather than join it.
+  for (let i = 0; i < 40; i++) {
+    await leader.node.propose(Buffer.from(`w${i}`))
+    acked++
+    for (const m of [leader, follower]) {
+      const before = acked
+      checks.push(
+        m.node.readIndex().then(() => {
+          if (m.values.length < before) throw new Error(`member ${m.id} read after ${before} acknowledged writes saw ${m.values.length}`)
+        }),
+      )
+    }
+    if (i % 4 === 0) await new Promise((r) => setImmediate(r))
+  }
+  await Promise.all(checks)
+  t.equal(checks.length, 80, 'every read completed and saw the writes acknowledged before it')
+})
+
 t.test('a member joins as a learner, catches up from a snapshot, is promoted; the leader removes itself', async (t) => {
   const dir = t.testdir()
   const { running, servers } = fresh(t)

@@ -287,6 +287,11 @@ export class RaftNode<R = unknown> extends EventEmitter {
     return this.lead
   }
 
+  /** The current raft term (cheap: read on every response header). */
+  get term(): number {
+    return this.node.raft.term
+  }
+
   isLeader(): boolean {
     return this.node.raft.state === StateType.Leader
   }

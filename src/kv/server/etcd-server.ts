@@ -8,7 +8,6 @@ import { EventEmitter } from 'node:events'
 import { pino, type Logger } from 'pino'
 import { RaftNode } from '../../raft/node.js'
 import { GrpcTransport } from '../../raft/transport/grpc-transport.js'
-import { StateType } from '../../raft/types.js'
 import { applyRange } from '../apply/range.js'
 import type {
   DeleteRangeRequest,
@@ -428,11 +427,11 @@ export class EtcdServer extends EventEmitter {
   }
 
   get term(): number {
-    return this.raft.status().term
+    return this.raft.term
   }
 
   get isLeader(): boolean {
-    return this.raft.status().state === StateType.Leader
+    return this.raft.isLeader()
   }
 
   counters(): { leaderChanges: number; proposalsFailed: number; uptimeMs: number } {

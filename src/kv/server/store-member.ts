@@ -57,11 +57,14 @@ export class StoreMember {
     const electionTicks = Math.max(2, Math.round(cfg.electionMs / cfg.heartbeatMs))
     let hub: WatchHub | undefined
     const self: { srv?: EtcdServer } = {}
-    const headerFields = (): HeaderFields => ({
-      cluster_id: etcdId(self.srv?.clusterId ?? 0),
-      member_id: etcdId(self.srv?.id ?? 0),
-      raft_term: self.srv?.term ?? 0,
-    })
+    // Every response carries these; the IDs never change, so they are formatted once.
+    let ids: { cluster: string; member: string } | undefined
+    const headerFields = (): HeaderFields => {
+      const srv = self.srv
+      if (srv === undefined) return { cluster_id: '0', member_id: '0', raft_term: 0 }
+      ids ??= { cluster: etcdId(srv.clusterId), member: etcdId(srv.id) }
+      return { cluster_id: ids.cluster, member_id: ids.member, raft_term: srv.term }
+    }
     const server = await EtcdServer.start(cfg, {
       logger,
       leases: (id) => createLeaseManager(id, { electionTicks, heartbeatMs: cfg.heartbeatMs }),

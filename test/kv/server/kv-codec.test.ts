@@ -12,6 +12,7 @@ import {
   encodeRangeResponse,
 } from '../../../src/kv/server/grpc/kv-codec.js'
 import { messageType } from '../../../src/kv/server/grpc/wire-check.js'
+import { HeaderEncoder } from '../../../src/kv/watch/encode.js'
 import type { KeyValue } from '../../../src/kv/mvcc/key-value.js'
 
 let seed = 7
@@ -67,18 +68,19 @@ t.test('RangeRequest and DeleteRangeRequest', async (t) => {
 
 t.test('responses decode with protobufjs', async (t) => {
   const h = { cluster_id: String(2 ** 52 + 3), member_id: '12345', raft_term: 7 }
+  const headers = new HeaderEncoder(() => ({ clusterId: h.cluster_id, memberId: h.member_id, raftTerm: h.raft_term }))
   const kv = (k: string, lease = '0'): KeyValue => ({ key: Buffer.from(k), value: Buffer.from(`v-${k}`), createRevision: 2, modRevision: 9, version: 3, lease })
   const opts = { longs: String, defaults: true, bytes: String }
-  const put = messageType('etcdserverpb.PutResponse').toObject(messageType('etcdserverpb.PutResponse').decode(encodePutResponse({ header: { revision: 9 }, prev_kv: kv('a', '7205759403792793601') }, h)), opts)
+  const put = messageType('etcdserverpb.PutResponse').toObject(messageType('etcdserverpb.PutResponse').decode(encodePutResponse({ header: { revision: 9 }, prev_kv: kv('a', '7205759403792793601') }, headers)), opts)
   t.match(put, { header: { cluster_id: h.cluster_id, member_id: '12345', revision: '9', raft_term: '7' }, prev_kv: { key: Buffer.from('a').toString('base64'), mod_revision: '9', lease: '7205759403792793601' } })
   const rt = messageType('etcdserverpb.RangeResponse')
-  const range = rt.toObject(rt.decode(encodeRangeResponse({ header: { revision: 9 }, kvs: [kv('a'), kv('b')], more: true, count: 5 }, h)), opts)
+  const range = rt.toObject(rt.decode(encodeRangeResponse({ header: { revision: 9 }, kvs: [kv('a'), kv('b')], more: true, count: 5 }, headers)), opts)
   t.match(range, { header: { revision: '9' }, more: true, count: '5' })
   t.equal((range.kvs as unknown[]).length, 2)
-  const empty = rt.toObject(rt.decode(encodeRangeResponse({ header: { revision: 1 }, kvs: [], more: false, count: 0 }, h)), opts)
+  const empty = rt.toObject(rt.decode(encodeRangeResponse({ header: { revision: 1 }, kvs: [], more: false, count: 0 }, headers)), opts)
   t.match(empty, { kvs: [], more: false, count: '0' })
   const dt = messageType('etcdserverpb.DeleteRangeResponse')
-  const del = dt.toObject(dt.decode(encodeDeleteRangeResponse({ header: { revision: 10 }, deleted: 2, prev_kvs: [kv('a')] }, h)), opts)
+  const del = dt.toObject(dt.decode(encodeDeleteRangeResponse({ header: { revision: 10 }, deleted: 2, prev_kvs: [kv('a')] }, headers)), opts)
   t.match(del, { deleted: '2', header: { revision: '10' } })
   t.equal((del.prev_kvs as unknown[]).length, 1)
 })

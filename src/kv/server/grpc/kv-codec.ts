@@ -1,6 +1,6 @@
 // Hand-written protobuf codecs for the hot KV calls (Put, Range, DeleteRange): the
 // request bytes decode straight into our request shapes, and responses encode
-// straight from the store's KeyValues (encodeKeyValue writes mvccpb.KeyValue exactly
+// straight from the store's KeyValues (headers with the watch hub's HeaderEncoder) (encodeKeyValue writes mvccpb.KeyValue exactly
 // as etcd does), skipping proto-loader's object conversion both ways. Field numbers
 // are etcd's (proto/etcd/etcdserverpb/rpc.proto). Requests are first checked with
 // checkWire, so what reaches these decoders is well-formed.
@@ -15,7 +15,7 @@ import type {
   SortTarget,
 } from '../../apply/requests.js'
 import { encodeKeyValue, type KeyValue } from '../../mvcc/key-value.js'
-import type { HeaderFields } from './convert.js'
+import type { HeaderEncoder } from '../../watch/encode.js'
 
 const EMPTY = new Uint8Array(0)
 const SORT_ORDERS: SortOrder[] = ['NONE', 'ASCEND', 'DESCEND']
@@ -158,16 +158,8 @@ class Writer {
     this.length++
   }
 
-  varint(v: number | bigint): void {
-    if (typeof v === 'bigint' || v > Number.MAX_SAFE_INTEGER || v < 0) {
-      let n = BigInt.asUintN(64, BigInt(v))
-      while (n >= 0x80n) {
-        this.byte(Number(n & 0x7fn) | 0x80)
-        n >>= 7n
-      }
-      this.byte(Number(n))
-      return
-    }
+  /** Counts and lengths: non-negative safe integers. */
+  varint(v: number): void {
     while (v >= 0x80) {
       this.byte((v % 0x80) | 0x80)
       v = Math.floor(v / 0x80)
@@ -176,8 +168,8 @@ class Writer {
   }
 
   /** A varint field, omitted when zero (proto3). */
-  uint(tag: number, v: number | bigint): void {
-    if (v === 0 || v === 0n) return
+  uint(tag: number, v: number): void {
+    if (v === 0) return
     this.byte(tag)
     this.varint(v)
   }
@@ -204,43 +196,29 @@ class Writer {
   }
 }
 
-function idValue(s: string): number | bigint {
-  const n = Number(s)
-  return Number.isSafeInteger(n) ? n : BigInt(s)
-}
-
-function encodeHeader(h: HeaderFields, revision: number): Uint8Array {
-  const w = new Writer()
-  w.uint(0x08, idValue(h.cluster_id))
-  w.uint(0x10, idValue(h.member_id))
-  w.uint(0x18, revision)
-  w.uint(0x20, h.raft_term)
-  return w.finish()
-}
-
 function kvBytes(kv: KeyValue): Uint8Array {
   return encodeKeyValue(kv)
 }
 
-export function encodePutResponse(res: PutResponse, h: HeaderFields): Buffer {
+export function encodePutResponse(res: PutResponse, headers: HeaderEncoder): Buffer {
   const w = new Writer()
-  w.bytes(0x0a, encodeHeader(h, res.header.revision))
+  w.bytes(0x0a, headers.encode(res.header.revision))
   if (res.prev_kv) w.bytes(0x12, kvBytes(res.prev_kv))
   return w.finish()
 }
 
-export function encodeRangeResponse(res: RangeResponse, h: HeaderFields): Buffer {
+export function encodeRangeResponse(res: RangeResponse, headers: HeaderEncoder): Buffer {
   const w = new Writer()
-  w.bytes(0x0a, encodeHeader(h, res.header.revision))
+  w.bytes(0x0a, headers.encode(res.header.revision))
   for (const kv of res.kvs) w.bytes(0x12, kvBytes(kv))
   w.bool(0x18, res.more)
   w.uint(0x20, res.count)
   return w.finish()
 }
 
-export function encodeDeleteRangeResponse(res: DeleteRangeResponse, h: HeaderFields): Buffer {
+export function encodeDeleteRangeResponse(res: DeleteRangeResponse, headers: HeaderEncoder): Buffer {
   const w = new Writer()
-  w.bytes(0x0a, encodeHeader(h, res.header.revision))
+  w.bytes(0x0a, headers.encode(res.header.revision))
   w.uint(0x10, res.deleted)
   for (const kv of res.prev_kvs) w.bytes(0x1a, kvBytes(kv))
   return w.finish()

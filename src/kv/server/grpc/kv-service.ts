@@ -4,6 +4,7 @@
 // proto-loader's objects.
 import type * as grpc from '@grpc/grpc-js'
 import type { RangeResponse, DeleteRangeResponse, PutResponse } from '../../apply/requests.js'
+import { HeaderEncoder } from '../../watch/encode.js'
 import type { EtcdServer } from '../etcd-server.js'
 import { header, kvResponse, num, txnRequest, type HeaderFields } from './convert.js'
 import {
@@ -38,15 +39,19 @@ export function kvServiceDefinition(base: grpc.ServiceDefinition): grpc.ServiceD
 }
 
 export function kvService(srv: EtcdServer, h: () => HeaderFields): grpc.UntypedServiceImplementation {
+  const headers = new HeaderEncoder(() => {
+    const f = h()
+    return { clusterId: f.cluster_id, memberId: f.member_id, raftTerm: f.raft_term }
+  })
   return {
     Range: unary(async (d: Decoded<ReturnType<typeof decodeRangeRequest>>) =>
-      encodeRangeResponse((await srv.range(d.req)) as RangeResponse, h()),
+      encodeRangeResponse((await srv.range(d.req)) as RangeResponse, headers),
     ),
     Put: unary(async (d: Decoded<ReturnType<typeof decodePutRequest>>) =>
-      encodePutResponse((await srv.put(d.req, d.wire)) as PutResponse, h()),
+      encodePutResponse((await srv.put(d.req, d.wire)) as PutResponse, headers),
     ),
     DeleteRange: unary(async (d: Decoded<ReturnType<typeof decodeDeleteRangeRequest>>) =>
-      encodeDeleteRangeResponse((await srv.deleteRange(d.req)) as DeleteRangeResponse, h()),
+      encodeDeleteRangeResponse((await srv.deleteRange(d.req)) as DeleteRangeResponse, headers),
     ),
     Txn: unary(async (req: Wire) => kvResponse((await srv.txn(txnRequest(req))) as never, h())),
     Compact: unary(async (req: Wire) => {

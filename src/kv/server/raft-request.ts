@@ -8,7 +8,7 @@
 //      bytes; every member runs the same Node, so what one writes the others read).
 import { deserialize, serialize } from 'node:v8'
 import type { DeleteRangeRequest, PutRequest, TxnRequest } from '../apply/requests.js'
-import { decodePutRequest } from './grpc/kv-codec.js'
+import { decodePutRequest } from './kv-codec.js'
 
 const V8 = 0
 const PUT_BYTES = 1

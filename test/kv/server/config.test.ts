@@ -42,21 +42,7 @@ t.test('an unknown flag is an error naming it', async (t) => {
 })
 
 t.test('defaults and derived URLs follow etcd', async (t) => {
-  const cfg = configFromFlags({
-    name: 'n1',
-    initialClusterState: 'new',
-    initialClusterToken: 'etcd-cluster',
-    heartbeatInterval: 100,
-    electionTimeout: 1000,
-    snapshotCount: 100_000,
-    quotaBackendBytes: 0,
-    maxRequestBytes: 1_572_864,
-    maxTxnOps: 128,
-    autoCompactionMode: 'periodic',
-    autoCompactionRetention: '0',
-    logLevel: 'info',
-    listenClientUrls: 'http://127.0.0.1:5000',
-  })
+  const cfg = configFromFlags({ ...cfgFlags(), listenClientUrls: 'http://127.0.0.1:5000' })
   t.equal(cfg.dataDir, 'n1.etcd')
   t.same(cfg.advertiseClientURLs, ['http://127.0.0.1:5000'], 'advertised = listened when not given')
   t.same(cfg.initialCluster, [{ name: 'n1', peerURLs: ['http://localhost:2380'] }])

@@ -10,7 +10,7 @@ import {
   encodeDeleteRangeResponse,
   encodePutResponse,
   encodeRangeResponse,
-} from '../../../src/kv/server/grpc/kv-codec.js'
+} from '../../../src/kv/server/kv-codec.js'
 import { messageType } from '../../../src/kv/server/grpc/wire-check.js'
 import { HeaderEncoder } from '../../../src/kv/watch/encode.js'
 import type { KeyValue } from '../../../src/kv/mvcc/key-value.js'

@@ -14,7 +14,7 @@ import {
   encodeDeleteRangeResponse,
   encodePutResponse,
   encodeRangeResponse,
-} from './kv-codec.js'
+} from '../kv-codec.js'
 import { unary } from './unary.js'
 
 type Wire = Record<string, unknown>

@@ -13,9 +13,9 @@ import type {
   RangeResponse,
   SortOrder,
   SortTarget,
-} from '../../apply/requests.js'
-import { encodeKeyValue, type KeyValue } from '../../mvcc/key-value.js'
-import type { HeaderEncoder } from '../../watch/encode.js'
+} from '../apply/requests.js'
+import { encodeKeyValue, type KeyValue } from '../mvcc/key-value.js'
+import type { HeaderEncoder } from '../watch/encode.js'
 
 const EMPTY = new Uint8Array(0)
 const SORT_ORDERS: SortOrder[] = ['NONE', 'ASCEND', 'DESCEND']

@@ -421,7 +421,7 @@ export class KVStore {
     const pending = new Map<string, Uint8Array>()
     const read = async (r: Revision): Promise<KeyValue> => {
       const encoded = encodeRevision(r)
-      const bytes = pending.get(revisionKey(encoded)) ?? (await this.getValues([encoded]))[0]
+      const bytes = pending.get(toByteString(encoded)) ?? (await this.getValues([encoded]))[0]
       if (bytes === undefined) throw new Error(`mvcc: value at revision ${r.main}.${r.sub} is missing`)
       return decodeKeyValue(bytes)
     }
@@ -446,7 +446,7 @@ export class KVStore {
           const bytes = encodeKeyValue(kv)
           const encoded = encodeRevision({ main: rev, sub })
           batch.putKV(encoded, bytes)
-          pending.set(revisionKey(encoded), bytes)
+          pending.set(toByteString(encoded), bytes)
           this.index.put(k, { main: rev, sub })
           changes.push(kv)
           results.push({ put: result })
@@ -546,7 +546,7 @@ export class KVStore {
     const out: (Uint8Array | undefined)[] = new Array(revs.length)
     const missing: number[] = []
     for (let i = 0; i < revs.length; i++) {
-      const v = this.unflushed.get(revisionKey(revs[i]!))
+      const v = this.unflushed.get(toByteString(revs[i]!))
       if (v === undefined) missing.push(i)
       else out[i] = v
     }
@@ -578,10 +578,6 @@ export class KVStore {
     this.checkFailure()
     if (this.closing) throw new StoreClosedError()
   }
-}
-
-function revisionKey(encoded: Uint8Array): string {
-  return Buffer.from(encoded.buffer, encoded.byteOffset, encoded.byteLength).toString('latin1')
 }
 
 function belongsToOldCluster(key: Uint8Array): boolean {

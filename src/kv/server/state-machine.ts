@@ -11,6 +11,7 @@ import type { AppliedEntry, StateMachine } from '../../raft/node.js'
 import { applyDeleteRange, applyPut, applyTxn, type ApplyResult } from '../apply/kv.js'
 import type { ApplyOptions } from '../apply/txn.js'
 import { Bucket } from '../mvcc/backend.js'
+import { fromByteString, toByteString } from '../mvcc/byte-string.js'
 import type { KeyValue } from '../mvcc/key-value.js'
 import type { BucketOp, KVStore } from '../mvcc/kv-store.js'
 import { EtcdErrors, toEtcdError, type EtcdError } from './errors.js'
@@ -58,7 +59,6 @@ export interface StoreStateMachineOptions {
   onAlarmsChanged?(): void
 }
 
-const latin1 = (key: string): Uint8Array => Buffer.from(key, 'latin1')
 const idKey = (id: string | number): Uint8Array => Buffer.from(String(id))
 
 export class StoreStateMachine implements StateMachine<Outcome> {
@@ -170,7 +170,7 @@ export class StoreStateMachine implements StateMachine<Outcome> {
         const keys = this.leases.keysOf(r.id)
         const res = await this.store.write(
           index,
-          keys.map((k) => ({ deleteRange: { key: latin1(k) } })),
+          keys.map((k) => ({ deleteRange: { key: fromByteString(k) } })),
           [{ bucket: Bucket.lease, key: idKey(r.id), delete: true }],
         )
         this.leases.revoke(r.id)
@@ -223,7 +223,7 @@ export class StoreStateMachine implements StateMachine<Outcome> {
 
   private kvResult(res: ApplyResult<unknown>): Outcome {
     if (res.changes.length > 0) {
-      for (const kv of res.changes) this.leases.setKeyLease(Buffer.from(kv.key).toString('latin1'), kv.version === 0 ? '0' : kv.lease)
+      for (const kv of res.changes) this.leases.setKeyLease(toByteString(kv.key), kv.version === 0 ? '0' : kv.lease)
       this.watchers.notify(kv0Revision(res.changes), res.changes)
     }
     return { ok: true, value: res.response }

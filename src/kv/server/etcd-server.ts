@@ -27,7 +27,7 @@ import { EtcdErrors, toEtcdError } from './errors.js'
 import { clusterId as computeClusterId, etcdId, memberId } from './ids.js'
 import type { LeaseManager, TimeToLive } from './leases.js'
 import { encodeRaftRequest, type AlarmType, type RaftRequest } from './raft-request.js'
-import { StoreStateMachine, type Alarm, type ChangeSink, type Outcome } from './state-machine.js'
+import { StoreStateMachine, type Alarm, type ChangeSink, type ChangeSubscriber, type Outcome } from './state-machine.js'
 
 export interface MemberInfo {
   id: number
@@ -227,6 +227,20 @@ export class EtcdServer extends EventEmitter {
     // As etcd: the member that notices raises the alarm for itself, then refuses.
     await this.propose({ op: 'alarm', action: 'ACTIVATE', memberId: String(this.id), alarm: 'NOSPACE' }).catch(() => undefined)
     throw EtcdErrors.noSpace()
+  }
+
+  /**
+   * In-process watch of everything applied (for the API server's local storage):
+   * `notify(revision, changes)` after each write, in revision order; `restored()` when
+   * a raft snapshot replaced the store (catch up from `store.history`); `ended()` when
+   * the member stops. Returns the unsubscribe.
+   */
+  subscribeChanges(sub: ChangeSubscriber): () => void {
+    if (this.stopping) {
+      queueMicrotask(() => sub.ended?.())
+      return () => undefined
+    }
+    return this.sm.subscribe(sub)
   }
 
   // ---- KV -------------------------------------------------------------------------
@@ -441,6 +455,7 @@ export class EtcdServer extends EventEmitter {
   async stop(): Promise<void> {
     if (this.stopping) return
     this.stopping = true
+    this.sm.endSubscriptions()
     for (const t of this.timers) clearInterval(t)
     await this.raft.stop()
     await this.store.close()

@@ -41,6 +41,16 @@ export interface ChangeSink {
   restored?(): void
 }
 
+/**
+ * An in-process subscriber to what the apply loop changes (the API server's local
+ * storage): told the same things as the watch hub, right after it, in apply order.
+ * It must neither throw nor do I/O in these calls.
+ */
+export interface ChangeSubscriber extends ChangeSink {
+  /** The member is stopping: nothing more will come. */
+  ended?(): void
+}
+
 export interface Alarm {
   memberId: string
   alarm: AlarmType
@@ -64,7 +74,12 @@ const idKey = (id: string | number): Uint8Array => Buffer.from(String(id))
 export class StoreStateMachine implements StateMachine<Outcome> {
   readonly store: KVStore
   private readonly leases: LeaseTable
-  private readonly watchers: ChangeSink
+  /**
+   * Where changes go: the hub itself, or `tee` (hub, then subscribers) while anyone
+   * subscribes, so the apply path is the same single call when no one does.
+   */
+  private watchers: ChangeSink
+  private readonly subscribers = new Set<ChangeSubscriber>()
   private readonly alarmSet = new Map<string, Alarm>()
   private readonly memberAttrs = new Map<number, MemberAttributes>()
   private readonly applyOpts: ApplyOptions
@@ -92,6 +107,35 @@ export class StoreStateMachine implements StateMachine<Outcome> {
     }
     this.opts.onAlarmsChanged?.()
     this.opts.onMembersChanged?.()
+  }
+
+  /** Adds a subscriber to applied changes; returns its unsubscribe. */
+  subscribe(sub: ChangeSubscriber): () => void {
+    this.subscribers.add(sub)
+    this.watchers = this.tee
+    return () => {
+      this.subscribers.delete(sub)
+      if (this.subscribers.size === 0) this.watchers = this.opts.watchers
+    }
+  }
+
+  /** Tells every subscriber that nothing more will come, and drops them. */
+  endSubscriptions(): void {
+    const subs = [...this.subscribers]
+    this.subscribers.clear()
+    this.watchers = this.opts.watchers
+    for (const s of subs) guard(() => s.ended?.())
+  }
+
+  private readonly tee: ChangeSink = {
+    notify: (revision, changes) => {
+      this.opts.watchers.notify(revision, changes)
+      for (const s of this.subscribers) guard(() => s.notify(revision, changes))
+    },
+    restored: () => {
+      this.opts.watchers.restored?.()
+      for (const s of this.subscribers) guard(() => s.restored?.())
+    },
   }
 
   alarms(): Alarm[] {
@@ -231,6 +275,15 @@ export class StoreStateMachine implements StateMachine<Outcome> {
 
   private refuseWhenFull(): void {
     if (this.hasAlarm('NOSPACE')) throw EtcdErrors.noSpace()
+  }
+}
+
+/** A subscriber's failure must not reach the apply loop (nor stop the others). */
+function guard(fn: () => void): void {
+  try {
+    fn()
+  } catch {
+    // The subscriber's own bug; the apply loop carries on.
   }
 }
 

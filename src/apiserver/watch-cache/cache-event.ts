@@ -1,0 +1,47 @@
+// Cached objects and events. Objects are frozen once decoded: every list and every
+// watcher shares them, so one accidental mutation would corrupt them all. An event's
+// JSON line is encoded on first use, per event type, and the same Buffer goes to every
+// watcher that receives the event with that type.
+import type { CacheEvent, CachedObject, KubeObject } from './types.js'
+
+type EventType = CacheEvent['type']
+
+function deepFreeze(value: unknown): void {
+  if (typeof value !== 'object' || value === null || Object.isFrozen(value)) return
+  Object.freeze(value)
+  for (const v of Object.values(value)) deepFreeze(v)
+}
+
+/**
+ * A frozen copy of `obj` whose metadata.resourceVersion is `revision`. Only the top
+ * level and metadata are copied; the rest is frozen in place (the decoder hands over
+ * a fresh object, and a source already frozen is shared as is).
+ */
+export function versioned(key: string, obj: KubeObject, revision: number): CachedObject {
+  const metadata = { ...(obj.metadata ?? {}), resourceVersion: String(revision) }
+  const object: KubeObject = { ...obj, metadata }
+  deepFreeze(object)
+  return { key, object, modRevision: revision }
+}
+
+export class CacheEventImpl implements CacheEvent {
+  private objectJson: string | undefined
+  private readonly lines: Partial<Record<EventType, Buffer>> = {}
+
+  constructor(
+    readonly type: EventType,
+    readonly object: CachedObject,
+    readonly prev: CachedObject | undefined,
+    readonly revision: number,
+  ) {}
+
+  json(type: EventType = this.type): Buffer {
+    let line = this.lines[type]
+    if (line === undefined) {
+      this.objectJson ??= JSON.stringify(this.object.object)
+      line = Buffer.from(`{"type":"${type}","object":${this.objectJson}}\n`)
+      this.lines[type] = line
+    }
+    return line
+  }
+}

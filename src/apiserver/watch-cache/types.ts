@@ -50,7 +50,8 @@ export interface CacheListResult {
 
 export interface CacheWatcher {
   /** Events in revision order, already filtered (a MODIFIED that leaves the filter arrives as DELETED, one that enters it as ADDED). */
-  onEvent(ev: CacheEvent, type: CacheEvent['type']): void
+  /** Return false to pause delivery (the consumer is backed up) until the handle's resume(). */
+  onEvent(ev: CacheEvent, type: CacheEvent['type']): void | boolean
   /** A bookmark at this revision (only when the watch asked for bookmarks). */
   onBookmark(revision: number): void
   /** The watch can no longer continue (cache relisted after compaction, or stopping). */
@@ -75,7 +76,7 @@ export interface WatchCacheApi {
    * Watches changes with revision > `afterRevision`. Throws ExpiredError (410 Gone)
    * when that revision is older than the cache's event window.
    */
-  watch(afterRevision: number, filter: CacheFilter, w: CacheWatcher, opts?: { bookmarks?: boolean }): { stop(): void }
+  watch(afterRevision: number, filter: CacheFilter, w: CacheWatcher, opts?: { bookmarks?: boolean }): { stop(): void; resume(): void }
   stop(): void
 }
 

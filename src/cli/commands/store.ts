@@ -118,12 +118,9 @@ function restoreFlags(cmd: Command): StoreFlags {
   return merged as unknown as StoreFlags
 }
 
-export function registerStore(program: Command): void {
-  const store = addMemberFlags(
-    program
-      .command('store')
-      .description('run one etcd-compatible store member (a drop-in for etcd, with its flags)'),
-  )
+/** Every flag of a store member, as `raftplane store` and `raftplane master` take them. */
+export function addStoreFlags(cmd: Command): Command {
+  return addMemberFlags(cmd)
     .addOption(flag('initial-cluster-state', 'initial cluster state: new or existing', undefined, 'new'))
     .addOption(flag('heartbeat-interval', 'time (in milliseconds) of a heartbeat interval', count, 100))
     .addOption(flag('election-timeout', 'time (in milliseconds) for an election to timeout', count, 1000))
@@ -134,6 +131,14 @@ export function registerStore(program: Command): void {
     .addOption(flag('auto-compaction-mode', "interpret 'auto-compaction-retention' as 'periodic' (duration) or 'revision'", undefined, 'periodic'))
     .addOption(flag('auto-compaction-retention', 'auto compaction retention: a duration (1h, 30m) or revision count; 0 disables', undefined, '0'))
     .addOption(flag('log-level', 'debug, info, warn, error, panic, or fatal', undefined, 'info'))
+}
+
+export function registerStore(program: Command): void {
+  const store = addStoreFlags(
+    program
+      .command('store')
+      .description('run one etcd-compatible store member (a drop-in for etcd, with its flags)'),
+  )
     .action(async (f: StoreFlags) => {
       const cfg = configFromFlags(f)
       const level = cfg.logLevel === 'panic' ? 'fatal' : cfg.logLevel

@@ -1,0 +1,98 @@
+// Assembles one API server: a watch cache per resource over the given Storage, the
+// API layer's defaulting/validation/tables/patches, admission, discovery and OpenAPI,
+// and the objects every cluster starts with.
+import type { Logger } from 'pino'
+import type { Registry } from 'prom-client'
+import { findResource, type ResourceType } from '../api/resources.js'
+import { Admission } from './admission/index.js'
+import { SYSTEM_NAMESPACES } from './admission/namespace-lifecycle.js'
+import { DEFAULT_ALLOCATOR_OPTIONS, ServiceAllocator, type AllocatorOptions } from './admission/service-allocation.js'
+import { handlerDeps, objectHooks } from './api-hooks.js'
+import { discoveryDocuments } from './discovery/documents.js'
+import { openapiDocuments } from './openapi/index.js'
+import { decodeObject } from './registry/codec.js'
+import { ApiServer, type DocumentSource } from './server.js'
+import type { Storage } from './storage/interface.js'
+import { WatchCache } from './watch-cache/watch-cache.js'
+import type { KubeObject } from './watch-cache/types.js'
+
+export interface CreateApiServerOptions {
+  storage: Storage
+  metrics: Registry
+  logger?: Logger
+  name?: string
+  /** host:port clients reach this server at (discovery's serverAddressByClientCIDRs). */
+  advertiseAddress?: string
+  allocator?: AllocatorOptions
+  /** Watch cache tuning (tests shrink the bookmark interval). */
+  cache?: { capacity?: number; bookmarkIntervalMs?: number }
+  checks?: Record<string, () => Promise<boolean>>
+}
+
+function core(plural: string): ResourceType {
+  return findResource('', 'v1', plural)!
+}
+
+/** The system namespaces and the `kubernetes` Service (kube-apiserver's bootstrap controller). */
+function bootstrapObjects(allocator: ServiceAllocator): { rt: ResourceType; namespace: string; object: KubeObject }[] {
+  const namespaces = SYSTEM_NAMESPACES.map((name) => ({
+    rt: core('namespaces'),
+    namespace: '',
+    object: { apiVersion: 'v1', kind: 'Namespace', metadata: { name } } as KubeObject,
+  }))
+  const kubernetes = {
+    rt: core('services'),
+    namespace: 'default',
+    object: {
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: { name: 'kubernetes', labels: { component: 'apiserver', provider: 'kubernetes' } },
+      spec: { type: 'ClusterIP', clusterIP: allocator.apiserverIp, ports: [{ name: 'https', port: 443, protocol: 'TCP', targetPort: 6443 }], sessionAffinity: 'None' },
+    } as KubeObject,
+  }
+  return [...namespaces, kubernetes]
+}
+
+export function createApiServer(opts: CreateApiServerOptions): ApiServer {
+  const allocator = new ServiceAllocator(opts.storage, opts.allocator ?? DEFAULT_ALLOCATOR_OPTIONS)
+  // The namespace lookup reads the namespaces' cache, and the store when the cache has
+  // not seen a namespace yet (created a moment ago through another master).
+  const self: { api?: ApiServer } = {}
+  const lookupNamespace = async (name: string): Promise<'missing' | 'active' | 'terminating'> => {
+    const store = self.api!.store(core('namespaces'))
+    let ns = store.cache.get(store.key('', name))?.object
+    if (ns === undefined) ns = await store.get('', name).catch(() => undefined)
+    if (ns === undefined) return 'missing'
+    const meta = (ns.metadata ?? {}) as Record<string, unknown>
+    const phase = ((ns.status ?? {}) as Record<string, unknown>).phase
+    return meta.deletionTimestamp !== undefined || phase === 'Terminating' ? 'terminating' : 'active'
+  }
+  const admission = new Admission(lookupNamespace, allocator)
+  const discovery = discoveryDocuments({ serverAddress: () => opts.advertiseAddress ?? '127.0.0.1:6443' })
+  const openapi = openapiDocuments()
+  const documents: DocumentSource = (path, query, accept) => discovery(path, query, accept) ?? openapi(path, query, accept)
+  const api = new ApiServer({
+    storage: opts.storage,
+    cacheFor: (_rt, prefix) =>
+      new WatchCache(opts.storage, prefix, {
+        // The cache sets each object's resourceVersion from its mod revision.
+        decode: (bytes) => decodeObject(bytes, 0),
+        ...(opts.cache?.capacity === undefined ? {} : { capacity: opts.cache.capacity }),
+        ...(opts.cache?.bookmarkIntervalMs === undefined ? {} : { bookmarkIntervalMs: opts.cache.bookmarkIntervalMs }),
+        ...(opts.logger === undefined ? {} : { logger: opts.logger }),
+      }),
+    hooks: objectHooks(admission),
+    deps: handlerDeps(),
+    documents,
+    metrics: opts.metrics,
+    bootstrap: async () => {
+      await allocator.claimApiserverIp()
+      return bootstrapObjects(allocator)
+    },
+    ...(opts.logger === undefined ? {} : { logger: opts.logger }),
+    ...(opts.checks === undefined ? {} : { checks: opts.checks }),
+    ...(opts.name === undefined ? {} : { name: opts.name }),
+  })
+  self.api = api
+  return api
+}

@@ -1,0 +1,285 @@
+// `raftplane up`: a whole highly available cluster on this machine — three masters
+// (store member + apiserver each) as supervised child processes, data under ./data,
+// a kubeconfig written once every master is ready. Run again, it resumes the same
+// cluster from its data dir; Ctrl-C stops every child cleanly.
+import { type ChildProcess, spawn } from 'node:child_process'
+import { createWriteStream, existsSync } from 'node:fs'
+import { mkdir, readFile, writeFile } from 'node:fs/promises'
+import { get as httpsGet } from 'node:https'
+import { createServer } from 'node:net'
+import { join, resolve } from 'node:path'
+import { InvalidArgumentError, type Command } from 'commander'
+import { issueCert, type KeyPair, newCA } from '../../certs/pki.js'
+
+export interface MasterLayout {
+  name: string
+  apiserverPort: number
+  /** The node gRPC API (kubelets, kube-proxies). */
+  nodeApiPort: number
+  clientPort: number
+  peerPort: number
+}
+
+export interface ClusterLayout {
+  /** Identifies the cluster (its store's initial cluster token). */
+  token: string
+  masters: MasterLayout[]
+}
+
+const HOST = '127.0.0.1'
+
+/** A port the OS says is free right now (bound and released). */
+async function freePort(): Promise<number> {
+  return new Promise((resolvePort, reject) => {
+    const s = createServer()
+    s.once('error', reject)
+    s.listen(0, HOST, () => {
+      const port = (s.address() as { port: number }).port
+      s.close(() => resolvePort(port))
+    })
+  })
+}
+
+async function portInUse(port: number): Promise<boolean> {
+  return new Promise((resolveUse) => {
+    const s = createServer()
+    s.once('error', () => resolveUse(true))
+    s.listen(port, HOST, () => s.close(() => resolveUse(false)))
+  })
+}
+
+export async function planLayout(masters: number, basePort: number): Promise<ClusterLayout> {
+  const layout: ClusterLayout = { token: `raftplane-${Date.now().toString(36)}`, masters: [] }
+  for (let i = 0; i < masters; i++) {
+    const name = `master-${i + 1}`
+    if (basePort === 0) {
+      layout.masters.push({ name, apiserverPort: await freePort(), nodeApiPort: await freePort(), clientPort: await freePort(), peerPort: await freePort() })
+    } else {
+      layout.masters.push({ name, apiserverPort: basePort + i, nodeApiPort: basePort + 100 + i, clientPort: 2379 + 10 * i, peerPort: 2380 + 10 * i })
+    }
+  }
+  return layout
+}
+
+export function masterArgs(layout: ClusterLayout, m: MasterLayout, dataDir: string): string[] {
+  const cluster = layout.masters.map((x) => `${x.name}=http://${HOST}:${x.peerPort}`).join(',')
+  return [
+    'master',
+    '--name', m.name,
+    '--data-dir', join(dataDir, m.name, 'store'),
+    '--listen-client-urls', `http://${HOST}:${m.clientPort}`,
+    '--advertise-client-urls', `http://${HOST}:${m.clientPort}`,
+    '--listen-peer-urls', `http://${HOST}:${m.peerPort}`,
+    '--initial-advertise-peer-urls', `http://${HOST}:${m.peerPort}`,
+    '--initial-cluster', cluster,
+    '--initial-cluster-token', layout.token,
+    '--bind-address', HOST,
+    '--secure-port', String(m.apiserverPort),
+    '--node-api-port', String(m.nodeApiPort),
+    '--tls-cert-file', join(dataDir, 'pki', `${m.name}-apiserver.crt`),
+    '--tls-private-key-file', join(dataDir, 'pki', `${m.name}-apiserver.key`),
+  ]
+}
+
+export interface ClusterPki {
+  ca: KeyPair
+  admin: KeyPair
+}
+
+/**
+ * The cluster's CA, each master's serving certificate (SANs: localhost, 127.0.0.1,
+ * the `kubernetes` Service names and IP) and the admin's client certificate
+ * (CN kubernetes-admin, O system:masters), made once and kept under DIR/pki.
+ */
+async function ensurePki(dataDir: string, layout: ClusterLayout): Promise<ClusterPki> {
+  const dir = join(dataDir, 'pki')
+  await mkdir(dir, { recursive: true, mode: 0o700 })
+  const load = async (name: string, make: () => KeyPair): Promise<KeyPair> => {
+    const crt = join(dir, `${name}.crt`)
+    const key = join(dir, `${name}.key`)
+    if (existsSync(crt) && existsSync(key)) return { certPem: await readFile(crt, 'utf8'), keyPem: await readFile(key, 'utf8') }
+    const kp = make()
+    await writeFile(key, kp.keyPem, { mode: 0o600 })
+    await writeFile(crt, kp.certPem)
+    return kp
+  }
+  const ca = await load('ca', () => newCA('raftplane-ca'))
+  for (const m of layout.masters) {
+    await load(`${m.name}-apiserver`, () =>
+      issueCert(ca, {
+        commonName: 'kube-apiserver',
+        dnsNames: ['localhost', m.name, 'kubernetes', 'kubernetes.default', 'kubernetes.default.svc', 'kubernetes.default.svc.cluster.local'],
+        ips: [HOST, '10.96.0.1'],
+        usage: 'server',
+      }),
+    )
+  }
+  const admin = await load('admin', () => issueCert(ca, { commonName: 'kubernetes-admin', organizations: ['system:masters'], usage: 'client' }))
+  return { ca, admin }
+}
+
+export function kubeconfig(layout: ClusterLayout, pki: ClusterPki): string {
+  const b64 = (s: string): string => Buffer.from(s).toString('base64')
+  const server = `https://${HOST}:${layout.masters[0]!.apiserverPort}`
+  const contexts = layout.masters.map((m) => ({ name: m.name, server: `https://${HOST}:${m.apiserverPort}` }))
+  const cluster = (url: string): string[] => ['  cluster:', `    server: ${url}`, `    certificate-authority-data: ${b64(pki.ca.certPem)}`]
+  const lines = [
+    'apiVersion: v1',
+    'kind: Config',
+    'clusters:',
+    `- name: raftplane`,
+    ...cluster(server),
+    ...contexts.flatMap((c) => [`- name: raftplane-${c.name}`, ...cluster(c.server)]),
+    'users:',
+    '- name: admin',
+    '  user:',
+    `    client-certificate-data: ${b64(pki.admin.certPem)}`,
+    `    client-key-data: ${b64(pki.admin.keyPem)}`,
+    'contexts:',
+    '- name: raftplane',
+    '  context:',
+    '    cluster: raftplane',
+    '    user: admin',
+    ...contexts.flatMap((c) => [`- name: ${c.name}`, '  context:', `    cluster: raftplane-${c.name}`, '    user: admin']),
+    'current-context: raftplane',
+    '',
+  ]
+  return lines.join('\n')
+}
+
+function readyz(port: number, ca: string): Promise<boolean> {
+  return new Promise((resolveReady) => {
+    const req = httpsGet({ host: HOST, port, path: '/readyz', ca, timeout: 1000 }, (res) => {
+      res.resume()
+      resolveReady(res.statusCode === 200)
+    })
+    req.on('timeout', () => req.destroy())
+    req.on('error', () => resolveReady(false))
+  })
+}
+
+async function waitReady(port: number, ca: string, child: ChildProcess, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null || child.signalCode !== null) throw new Error(`exited (${child.exitCode ?? child.signalCode})`)
+    if (await readyz(port, ca)) return
+    await new Promise((r) => setTimeout(r, 200))
+  }
+  throw new Error(`not ready after ${timeoutMs / 1000} s`)
+}
+
+/** The command that runs this same CLI (compiled or from source through tsx). */
+function selfCommand(): { cmd: string; args: string[] } {
+  return { cmd: process.execPath, args: [...process.execArgv, process.argv[1]!] }
+}
+
+interface UpFlags {
+  data: string
+  masters: string
+  basePort: string
+}
+
+function positiveInt(v: string, flag: string): number {
+  const n = Number(v)
+  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError(`${flag}: not a non-negative integer: ${v}`)
+  return n
+}
+
+export function registerUp(program: Command): void {
+  program
+    .command('up')
+    .description('run a highly available cluster on this machine: masters as child processes, kubeconfig written')
+    .option('--data <dir>', 'where the cluster keeps its data, logs and kubeconfig', './data')
+    .option('--masters <n>', 'number of masters (1, 3 or 5)', '3')
+    .option('--base-port <port>', 'first apiserver port (0: free ports chosen by the OS)', '6443')
+    .action(async (f: UpFlags) => {
+      const dataDir = resolve(f.data)
+      const count = positiveInt(f.masters, '--masters')
+      if (count < 1 || count % 2 === 0) throw new InvalidArgumentError(`--masters: must be an odd number ≥ 1, got ${count}`)
+      const layoutFile = join(dataDir, 'cluster.json')
+      let layout: ClusterLayout
+      if (existsSync(layoutFile)) {
+        layout = JSON.parse(await readFile(layoutFile, 'utf8')) as ClusterLayout
+        console.log(`resuming the cluster in ${dataDir} (${layout.masters.length} masters)`)
+      } else {
+        layout = await planLayout(count, positiveInt(f.basePort, '--base-port'))
+        await mkdir(dataDir, { recursive: true })
+        await writeFile(layoutFile, JSON.stringify(layout, null, 2) + '\n')
+      }
+      for (const m of layout.masters) {
+        for (const [what, port] of [
+          ['apiserver', m.apiserverPort],
+          ['node API', m.nodeApiPort],
+          ['store client', m.clientPort],
+          ['store peer', m.peerPort],
+        ] as const) {
+          if (await portInUse(port)) {
+            console.error(`raftplane up: port ${port} (${m.name} ${what}) is already in use; stop what holds it (\`ss -ltnp 'sport = :${port}'\`) or use --data with another directory and --base-port`)
+            process.exitCode = 1
+            return
+          }
+        }
+      }
+      const pki = await ensurePki(dataDir, layout)
+      const self = selfCommand()
+      const children = new Map<string, ChildProcess>()
+      let stopping = false
+      const stopAll = async (): Promise<void> => {
+        stopping = true
+        const exits = [...children.values()].map(
+          (c) =>
+            new Promise<void>((r) => {
+              if (c.exitCode !== null || c.signalCode !== null) return r()
+              c.once('exit', () => r())
+              c.kill('SIGTERM')
+              setTimeout(() => c.kill('SIGKILL'), 10_000).unref()
+            }),
+        )
+        await Promise.all(exits)
+      }
+      const signalled = new Promise<void>((r) => {
+        process.once('SIGINT', () => r())
+        process.once('SIGTERM', () => r())
+      })
+      for (const m of layout.masters) {
+        await mkdir(join(dataDir, m.name), { recursive: true })
+        const log = createWriteStream(join(dataDir, `${m.name}.log`), { flags: 'a' })
+        const child = spawn(self.cmd, [...self.args, ...masterArgs(layout, m, dataDir)], { stdio: ['ignore', 'pipe', 'pipe'] })
+        child.stdout!.pipe(log)
+        child.stderr!.pipe(log)
+        child.on('exit', (code, sig) => {
+          if (!stopping) console.error(`${m.name} exited (${code ?? sig}); its log: ${join(dataDir, `${m.name}.log`)}`)
+        })
+        children.set(m.name, child)
+        console.log(`starting ${m.name}: apiserver https://${HOST}:${m.apiserverPort}, store ${HOST}:${m.clientPort}`)
+      }
+      try {
+        await Promise.all(
+          layout.masters.map(async (m) => {
+            try {
+              await waitReady(m.apiserverPort, pki.ca.certPem, children.get(m.name)!, 90_000)
+            } catch (err) {
+              throw new Error(`${m.name} ${(err as Error).message}; see ${join(dataDir, `${m.name}.log`)}`, { cause: err })
+            }
+            console.log(`${m.name} ready`)
+          }),
+        )
+      } catch (err) {
+        console.error(`raftplane up: ${(err as Error).message}`)
+        await stopAll()
+        process.exitCode = 1
+        return
+      }
+      const kubeconfigPath = join(dataDir, 'kubeconfig')
+      await writeFile(kubeconfigPath, kubeconfig(layout, pki), { mode: 0o600 })
+      console.log('')
+      console.log(`cluster ready: ${layout.masters.length} masters`)
+      for (const m of layout.masters) console.log(`  ${m.name}  apiserver https://${HOST}:${m.apiserverPort}  store http://${HOST}:${m.clientPort}`)
+      console.log(`kubeconfig: ${kubeconfigPath}`)
+      console.log(`next: export KUBECONFIG=${kubeconfigPath}; kubectl get namespaces`)
+      console.log('(Ctrl-C stops the cluster; `raftplane up` again resumes it)')
+      await signalled
+      console.log('stopping…')
+      await stopAll()
+    })
+}

@@ -187,6 +187,8 @@ t.test('a re-watch from a compacted version relists; a list at an expired versio
 
   await waitFor('relist', () => log.length === 3)
   t.same(log.sort(), ['add p2@5', 'delete? p1@2', 'update p0 3->3'])
+  // The handlers run before the reflector opens its next watch; wait for that request too.
+  await waitFor('the watch after the relist', () => servers[0].requests.length >= 6)
   const reqs = servers[0].requests.map((r) => (r.query.get('watch') === 'true' ? `watch ${r.query.get('resourceVersion')}` : `list ${r.query.get('resourceVersion') ?? '(newest)'}`))
   t.same(reqs.slice(0, 6), ['list 0', 'watch 2', `watch ${rvBefore}`, `list ${rvBefore}`, 'list (newest)', `watch ${rvOf(backend)}`])
 })

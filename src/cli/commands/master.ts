@@ -65,8 +65,7 @@ export function registerMaster(program: Command): void {
       const nodePort = Number(f.nodeApiPort)
       if (!Number.isInteger(nodePort) || nodePort < 0 || nodePort > 65535) throw new Error(`--node-api-port: not a port: ${f.nodeApiPort}`)
       const creds = tls === undefined ? grpc.ServerCredentials.createInsecure() : grpc.ServerCredentials.createSsl(null, [{ cert_chain: tls.cert, private_key: tls.key }], false)
-      const nodeBound = await nodeApi.listen(f.bindAddress, nodePort, creds)
-      logger.info({ port: nodeBound }, 'node API listening')
+      await nodeApi.listen(f.bindAddress, nodePort, creds)
       await new Promise<void>((resolve) => {
         const stop = (): void => resolve()
         process.once('SIGINT', stop)

@@ -5,12 +5,16 @@ import type { Logger } from 'pino'
 import type { Registry } from 'prom-client'
 import { findResource, type ResourceType } from '../api/resources.js'
 import { Admission } from './admission/index.js'
+import { LimitRanger } from './admission/limit-range.js'
+import { NamespaceObjects } from './admission/namespace-objects.js'
 import { SYSTEM_NAMESPACES } from './admission/namespace-lifecycle.js'
+import { ResourceQuotaAdmission } from './admission/resource-quota.js'
 import { DEFAULT_ALLOCATOR_OPTIONS, ServiceAllocator, type AllocatorOptions } from './admission/service-allocation.js'
 import { handlerDeps, objectHooks } from './api-hooks.js'
 import { discoveryDocuments } from './discovery/documents.js'
 import { openapiDocuments } from './openapi/index.js'
 import { decodeObject } from './registry/codec.js'
+import type { ResourceStore } from './registry/resource-store.js'
 import { ApiServer, type DocumentSource } from './server.js'
 import type { Storage } from './storage/interface.js'
 import { WatchCache } from './watch-cache/watch-cache.js'
@@ -67,7 +71,11 @@ export function createApiServer(opts: CreateApiServerOptions): ApiServer {
     const phase = ((ns.status ?? {}) as Record<string, unknown>).phase
     return meta.deletionTimestamp !== undefined || phase === 'Terminating' ? 'terminating' : 'active'
   }
-  const admission = new Admission(lookupNamespace, allocator)
+  const stores = (rt: ResourceType): ResourceStore => self.api!.store(rt)
+  const admission = new Admission(lookupNamespace, allocator, {
+    limitRanger: new LimitRanger(new NamespaceObjects(() => stores(core('limitranges')))),
+    resourceQuota: new ResourceQuotaAdmission(stores),
+  })
   const discovery = discoveryDocuments({ serverAddress: () => opts.advertiseAddress ?? '127.0.0.1:6443' })
   const openapi = openapiDocuments()
   const documents: DocumentSource = (path, query, accept) => discovery(path, query, accept) ?? openapi(path, query, accept)

@@ -243,3 +243,18 @@ t.test('scale subresource and status', async (t) => {
   const neg = await call(url, 'PATCH', '/apis/apps/v1/namespaces/default/deployments/d/scale', { spec: { replicas: -1 } }, { 'content-type': 'application/merge-patch+json' })
   t.equal(neg.status, 422)
 })
+
+t.test('concurrent patches all land (a lost race retries); a stale PUT is a 409', async (t) => {
+  const { url } = await startServer(t)
+  const created = await call(url, 'POST', '/api/v1/namespaces/default/configmaps', cm('race', {}))
+  const results = await Promise.all(
+    Array.from({ length: 12 }, (_, i) =>
+      call(url, 'PATCH', '/api/v1/namespaces/default/configmaps/race', { data: { [`k${i}`]: String(i) } }, { 'content-type': 'application/merge-patch+json' }),
+    ),
+  )
+  t.same(results.map((r) => r.status), Array(12).fill(200))
+  const final = await call(url, 'GET', '/api/v1/namespaces/default/configmaps/race')
+  t.equal(Object.keys(final.body.data).length, 12, 'every patch is in the object')
+  const stale = await call(url, 'PUT', '/api/v1/namespaces/default/configmaps/race', { ...created.body, data: { x: '1' } })
+  t.equal(stale.status, 409)
+})

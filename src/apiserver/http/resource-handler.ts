@@ -323,6 +323,7 @@ async function update(r: ResourceRequest): Promise<void> {
   const { object, created } = await store.update(info.namespace, info.name, () => obj, ctx, {
     subresource: info.subresource,
     createIfMissing: store.strategy.allowCreateOnUpdate && info.subresource === '',
+    pinned: true,
   })
   send(r, created ? 201 : 200, object)
 }

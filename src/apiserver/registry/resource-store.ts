@@ -325,16 +325,17 @@ export class ResourceStore {
 
   /**
    * Read-modify-write with optimistic concurrency: `mutate` sees the current object
-   * (undefined when missing) and returns the next one. A conflict re-reads and retries,
-   * unless the caller pinned a resourceVersion (the mutation's result carries it),
-   * which is the client's 409.
+   * (undefined when missing) and returns the next one. A result whose resourceVersion
+   * differs from the current one is the client's 409 at once. A write that loses a race
+   * re-reads and retries (patches, server-side apply, subresources) unless `pinned`: the
+   * client sent the resourceVersion it read (a PUT), and that is now stale.
    */
   async update(
     namespace: string,
     name: string,
     mutate: Mutation,
     ctx: WriteContext,
-    opts: { subresource?: string; createIfMissing?: boolean } = {},
+    opts: { subresource?: string; createIfMissing?: boolean; pinned?: boolean } = {},
   ): Promise<{ object: KubeObject; created: boolean }> {
     const key = this.key(namespace, name)
     for (let attempt = 0; attempt < MAX_RETRIES; attempt++) {
@@ -383,7 +384,7 @@ export class ResourceStore {
       } catch (err) {
         throw storageToApiError(err)
       }
-      if (pinned !== undefined && pinned !== '') throw staleConflict(this.rt.plural, this.rt.group, name)
+      if (opts.pinned === true && pinned !== undefined && pinned !== '') throw staleConflict(this.rt.plural, this.rt.group, name)
     }
     throw conflict(this.rt.plural, this.rt.group, name, 'too many concurrent updates, please retry')
   }

@@ -13,6 +13,7 @@ import { DEFAULT_ALLOCATOR_OPTIONS, ServiceAllocator, type AllocatorOptions } fr
 import { handlerDeps, objectHooks } from './api-hooks.js'
 import { discoveryDocuments } from './discovery/documents.js'
 import { openapiDocuments } from './openapi/index.js'
+import { preloadKubeProtobuf } from './protobuf/index.js'
 import { decodeObject } from './registry/codec.js'
 import type { ResourceStore } from './registry/resource-store.js'
 import { ApiServer, type DocumentSource } from './server.js'
@@ -58,6 +59,8 @@ function bootstrapObjects(allocator: ServiceAllocator): { rt: ResourceType; name
 }
 
 export function createApiServer(opts: CreateApiServerOptions): ApiServer {
+  // Load the protobuf contracts now rather than on the first protobuf request.
+  preloadKubeProtobuf()
   const allocator = new ServiceAllocator(opts.storage, opts.allocator ?? DEFAULT_ALLOCATOR_OPTIONS)
   // The namespace lookup reads the namespaces' cache, and the store when the cache has
   // not seen a namespace yet (created a moment ago through another master).
@@ -102,5 +105,10 @@ export function createApiServer(opts: CreateApiServerOptions): ApiServer {
     ...(opts.name === undefined ? {} : { name: opts.name }),
   })
   self.api = api
+  // Build the OpenAPI documents in slices once serving, not on kubectl's first request.
+  void api.ready().then(
+    () => openapi.warm().catch(() => undefined),
+    () => undefined,
+  )
   return api
 }

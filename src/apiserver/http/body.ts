@@ -2,6 +2,7 @@
 // by Content-Type, every failure a 4xx Status (never a crash, never a partial read).
 import type { IncomingMessage } from 'node:http'
 import { parse as parseYaml } from 'yaml'
+import { decodeKubeProtobuf, isKubeProtobuf } from '../protobuf/index.js'
 import { ApiError, badRequest, tooLarge, unsupportedMediaType } from '../status.js'
 
 /** kube-apiserver's --max-request-bytes default for a request body. */
@@ -36,11 +37,19 @@ export function isYaml(mt: string): boolean {
 }
 
 /**
- * Decodes a JSON or YAML body to a plain value. `what` names the target for
- * messages (`Deployment`), as the apiserver's decoder errors do.
+ * Decodes a JSON, YAML or Kubernetes-protobuf body to a plain value (`defaults`:
+ * the endpoint's apiVersion and kind, for a protobuf envelope that leaves them out).
  */
-export function decodeBody(body: Buffer, contentType: string | undefined): unknown {
+export function decodeBody(body: Buffer, contentType: string | undefined, defaults?: { apiVersion: string; kind: string }): unknown {
   const mt = mediaType(contentType)
+  // kubectl's typed clients (`kubectl create namespace`, `create configmap`, …) send protobuf.
+  if (isKubeProtobuf(mt)) {
+    try {
+      return decodeKubeProtobuf(body, defaults)
+    } catch (err) {
+      throw badRequest((err as Error).message)
+    }
+  }
   const text = body.toString('utf8')
   if (mt === '' || mt === 'application/json' || mt.endsWith('+json')) {
     try {
@@ -57,7 +66,6 @@ export function decodeBody(body: Buffer, contentType: string | undefined): unkno
       throw badRequest(`error converting YAML to JSON: ${(err as Error).message.split('\n')[0]}`)
     }
   }
-  if (mt === 'application/vnd.kubernetes.protobuf') throw unsupportedMediaType(mt)
   throw unsupportedMediaType(mt)
 }
 

@@ -253,7 +253,8 @@ function invalidWatch(message: string): ApiError {
 
 async function readObject(r: ResourceRequest): Promise<KubeObject> {
   const body = await readBody(r.req)
-  const obj = asObject(decodeBody(body, r.req.headers['content-type']), r.store.rt.kind) as KubeObject
+  const rt = r.store.rt
+  const obj = asObject(decodeBody(body, r.req.headers['content-type'], { apiVersion: apiVersionOf(rt), kind: rt.kind }), rt.kind) as KubeObject
   checkTypeMeta(r.store.rt, obj)
   checkFields(r, obj)
   return obj

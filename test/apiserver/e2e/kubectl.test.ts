@@ -101,7 +101,7 @@ t.test('namespaces, apply, get', async (t) => {
   t.match(yaml, /generation: 1/)
   const json = JSON.parse((await c.kubectl(['get', 'pod', 'solo', '-n', 'demo', '-o', 'json'])).stdout) as Record<string, any>
   t.equal(json.spec.restartPolicy, 'Always')
-  t.equal(json.spec.containers[0].imagePullPolicy, 'IfNotPresent')
+  t.equal(json.spec.containers[0].imagePullPolicy, 'Always', 'an untagged image means :latest')
   t.equal(json.status.phase, 'Pending')
   t.match(json.metadata.uid, /^[0-9a-f-]{36}$/)
 

@@ -286,6 +286,8 @@ t.test('stop() ends the work; waiting for sync then says false', async (t) => {
   servers[0].inject({ hang: true })
   const inf = podInformer(t, client)
   inf.start()
+  // The list goes out at start(); under load the server may record it late, so count from after it arrived.
+  await waitFor('the hanging list', () => servers[0].requests.length >= 1)
   const ac = new AbortController()
   const aborted = inf.waitForSync(ac.signal)
   ac.abort()

@@ -12,7 +12,7 @@ import { checkSchema, parseFieldValidation } from '../schema-check.js'
 import type { KubeObject } from '../watch-cache/types.js'
 import { asObject, decodeBody, mediaType, readBody } from './body.js'
 import { negotiate, type ResponseShape } from './negotiate.js'
-import { sendJson } from './respond.js'
+import { sendBytes, sendJson } from './respond.js'
 import { serveWatch } from './watch-stream.js'
 
 export type PatchType = 'json' | 'merge' | 'strategic' | 'apply'
@@ -194,9 +194,33 @@ async function list(r: ResourceRequest): Promise<void> {
     return sendJson(r.res, 200, { kind: 'PartialObjectMetadataList', apiVersion: 'meta.k8s.io/v1', metadata, items: res.items.map(partial) }, pretty)
   }
   const apiVersion = apiVersionOf(rt)
-  // Items in a list carry no kind/apiVersion of their own in Kubernetes' typed lists;
-  // they are kept (clients accept both) because they are part of the stored object.
-  sendJson(r.res, 200, { kind: `${rt.kind}List`, apiVersion, metadata, items: res.items }, pretty)
+  // Items keep their kind/apiVersion (clients accept both shapes of a typed list).
+  if (pretty) return sendJson(r.res, 200, { kind: `${rt.kind}List`, apiVersion, metadata, items: res.items }, true)
+  const head = Buffer.from(`{"kind":"${rt.kind}List","apiVersion":"${apiVersion}","metadata":${JSON.stringify(metadata)},"items":[`)
+  const parts: Buffer[] = [head]
+  for (let i = 0; i < res.items.length; i++) {
+    if (i > 0) parts.push(COMMA)
+    parts.push(encodedObject(res.items[i]!))
+  }
+  parts.push(LIST_END)
+  sendBytes(r.res, 200, Buffer.concat(parts))
+}
+
+const COMMA = Buffer.from(',')
+const LIST_END = Buffer.from(']}')
+
+// Cached objects are frozen and shared until they change, so each is encoded once and
+// every later LIST reuses the bytes (a LIST of 10,000 pods is then mostly a copy).
+const encodings = new WeakMap<object, Buffer>()
+
+function encodedObject(obj: KubeObject): Buffer {
+  if (!Object.isFrozen(obj)) return Buffer.from(JSON.stringify(obj))
+  let b = encodings.get(obj)
+  if (b === undefined) {
+    b = Buffer.from(JSON.stringify(obj))
+    encodings.set(obj, b)
+  }
+  return b
 }
 
 async function watch(r: ResourceRequest): Promise<void> {

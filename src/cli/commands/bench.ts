@@ -13,6 +13,7 @@ import {
 import { StoreStartError } from '../../../bench/kv/cluster.js'
 import { formatRaftBench, runRaftBench } from '../../../bench/raft/run.js'
 import { machineLine, writeResultsSection } from '../../../bench/results-file.js'
+import { registerApiserverBench } from '../../../bench/apiserver/command.js'
 
 interface RaftBenchFlags {
   quick?: boolean
@@ -187,4 +188,5 @@ export function registerBench(program: Command): void {
     .option('--json <file>', 'also write the report as JSON')
     .option('--results <file>', 'rewrite the kv section of this results file (bench/RESULTS.md)')
     .action(benchKv)
+  registerApiserverBench(bench)
 }

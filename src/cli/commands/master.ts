@@ -5,7 +5,7 @@ import * as grpc from '@grpc/grpc-js'
 import { type Command, Option } from 'commander'
 import { readFile } from 'node:fs/promises'
 import { pino } from 'pino'
-import { Registry } from 'prom-client'
+import { collectDefaultMetrics, Registry } from 'prom-client'
 import { createApiServer } from '../../apiserver/index.js'
 import { NodeGrpcServer } from '../../apiserver/node-grpc/index.js'
 import type { Storage } from '../../apiserver/storage/interface.js'
@@ -53,6 +53,8 @@ export function registerMaster(program: Command): void {
       if (f.etcdServers !== undefined && f.etcdServers !== '') {
         storage = new RemoteStorage({ endpoints: f.etcdServers.split(',').map((s) => s.trim()).filter(Boolean) })
         metrics = new Registry()
+        // Without a store member nobody else collects the process metrics (event-loop delay among them).
+        collectDefaultMetrics({ register: metrics })
       } else {
         member = await StoreMember.start(cfg, { logger: logger.child({ component: 'store' }) })
         storage = new LocalStorage(member)

@@ -7,8 +7,8 @@
 import { Quantity, tryParseQuantity } from '../../api/quantity.js'
 import type { ResourceType } from '../../api/resources.js'
 import { formatFieldErrors, validateCreate } from '../../api/validation/index.js'
-import { jsonEqual } from '../registry/object-meta.js'
-import { podQosClass } from '../registry/strategy.js'
+import { semanticEqual } from '../../api/json.js'
+import { computePodQOS } from '../../api/validation/pod.js'
 import { invalid } from '../status.js'
 import type { KubeObject } from '../watch-cache/types.js'
 import { admissionForbidden, aggregate } from './forbidden.js'
@@ -191,7 +191,7 @@ export class LimitRanger {
     if (old !== undefined && rec(old.metadata).deletionTimestamp != null) return
     // Kubernetes leaves subresource writes alone; an unchanged spec is how a claim's
     // status write looks here (it must not be refused under a LimitRange made later).
-    if (old !== undefined && jsonEqual(obj.spec, old.spec)) return
+    if (old !== undefined && semanticEqual(obj.spec, old.spec)) return
     const meta = rec(obj.metadata)
     const namespace = String(meta.namespace ?? '')
     if (namespace === '') return
@@ -215,7 +215,7 @@ export class LimitRanger {
    */
   private revalidate(rt: ResourceType, pod: KubeObject, name: string): void {
     const status = rec(pod.status)
-    if (status.qosClass !== undefined) status.qosClass = podQosClass(pod)
+    if (status.qosClass !== undefined) status.qosClass = computePodQOS(pod)
     const errs = validateCreate(rt, pod)
     if (errs.length === 0) return
     throw invalid(

@@ -4,7 +4,7 @@
 // quota scopes it falls in, and the pod rule that quota'd cpu/memory must be asked for.
 import { Quantity } from '../../api/quantity.js'
 import { RESOURCES, type ResourceType } from '../../api/resources.js'
-import { podQosClass } from '../registry/strategy.js'
+import { computePodQOS } from '../../api/validation/pod.js'
 import type { KubeObject } from '../watch-cache/types.js'
 import { containerList, containers, initContainers, podLimits, podRequests, podSpec } from './pod-resources.js'
 import { parseResourceList, type ResourceList } from './resource-list.js'
@@ -182,9 +182,9 @@ const podEvaluator = (rt: ResourceType): Evaluator => ({
       case 'NotTerminating':
         return !isTerminating(pod)
       case 'BestEffort':
-        return podQosClass(pod) === 'BestEffort'
+        return computePodQOS(pod) === 'BestEffort'
       case 'NotBestEffort':
-        return podQosClass(pod) !== 'BestEffort'
+        return computePodQOS(pod) !== 'BestEffort'
       case 'PriorityClass':
         return priorityClassMatches(pod, sel)
       case 'CrossNamespacePodAffinity':

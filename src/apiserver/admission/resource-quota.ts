@@ -15,7 +15,7 @@
 // is the controller's periodic recalculation to correct.
 import { Quantity } from '../../api/quantity.js'
 import { findResource, type ResourceType } from '../../api/resources.js'
-import { clone, jsonEqual } from '../registry/object-meta.js'
+import { clone, semanticEqual } from '../../api/json.js'
 import type { ResourceStore } from '../registry/resource-store.js'
 import { ApiError } from '../status.js'
 import type { KubeObject } from '../watch-cache/types.js'
@@ -247,7 +247,7 @@ export class ResourceQuotaAdmission {
    */
   private async prepareQuota(op: Op, namespace: string, obj: KubeObject, old: KubeObject | undefined): Promise<void> {
     const specHard = rec(obj.spec).hard
-    if (op === 'UPDATE' && old !== undefined && jsonEqual(specHard, rec(old.spec).hard) && rec(obj.status).hard !== undefined) return
+    if (op === 'UPDATE' && old !== undefined && semanticEqual(specHard, rec(old.spec).hard) && rec(obj.status).hard !== undefined) return
     const hard = parseResourceList(specHard)
     const known = op === 'UPDATE' ? mask(quotaUsed(obj), hard.keys()) : new Map<string, Quantity>()
     const missing = [...hard.keys()].filter((k) => !known.has(k))

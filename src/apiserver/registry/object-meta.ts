@@ -51,24 +51,3 @@ export function generateName(base: string): string {
 export function newUid(): string {
   return randomUUID()
 }
-
-/** A deep copy of a JSON value (objects from the cache are frozen). */
-export function clone<T>(v: T): T {
-  return structuredClone(v)
-}
-
-/** Semantic equality of two JSON values (key order ignored). */
-export function jsonEqual(a: unknown, b: unknown): boolean {
-  if (a === b) return true
-  if (typeof a !== typeof b || a === null || b === null || typeof a !== 'object') return false
-  if (Array.isArray(a) !== Array.isArray(b)) return false
-  if (Array.isArray(a)) {
-    const bb = b as unknown[]
-    return a.length === bb.length && a.every((x, i) => jsonEqual(x, bb[i]))
-  }
-  const ao = a as Record<string, unknown>
-  const bo = b as Record<string, unknown>
-  const ak = Object.keys(ao).filter((k) => ao[k] !== undefined)
-  const bk = Object.keys(bo).filter((k) => bo[k] !== undefined)
-  return ak.length === bk.length && ak.every((k) => jsonEqual(ao[k], bo[k]))
-}

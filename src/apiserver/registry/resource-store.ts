@@ -22,7 +22,8 @@ import {
 import type { CachedObject, KubeObject, WatchCacheApi } from '../watch-cache/types.js'
 import { TooLargeResourceVersionError } from '../watch-cache/types.js'
 import { decodeKV, encodeObject } from './codec.js'
-import { clone, generateName, jsonEqual, type Meta, metaOf, newUid, timestamp } from './object-meta.js'
+import { clone, semanticEqual } from '../../api/json.js'
+import { generateName, type Meta, metaOf, newUid, timestamp } from './object-meta.js'
 import { type Strategy, strategyFor } from './strategy.js'
 
 export interface FieldError {
@@ -441,7 +442,7 @@ export class ResourceStore {
     metaOf(next).resourceVersion = oldMeta.resourceVersion
     const { managedFields: _a, ...nm } = metaOf(next)
     const { managedFields: _b, ...om } = oldMeta
-    if (jsonEqual({ ...next, metadata: nm }, { ...old, metadata: om })) return old
+    if (semanticEqual({ ...next, metadata: nm }, { ...old, metadata: om })) return old
     if (subresource !== 'binding') this.validate(next, this.hooks.validateUpdate(this.rt, old, next, subresource))
     await this.hooks.admit('UPDATE', this.rt, next, old, ctx.dryRun)
     if (ctx.applied !== true) this.hooks.recordUpdate(this.rt, old, next, ctx.fieldManager, ctx.now ?? new Date(), subresource)
@@ -476,7 +477,7 @@ export class ResourceStore {
       const pending = this.pendingDeletion(obj, opts)
       if (pending !== undefined) {
         if (opts.dryRun) return { object: pending, deleted: false }
-        if (jsonEqual(pending, obj)) return { object: obj, deleted: false }
+        if (semanticEqual(pending, obj)) return { object: obj, deleted: false }
         try {
           const res = await this.storage.update(key, encodeObject(pending), current.modRevision)
           if (res.ok) {

@@ -3,7 +3,8 @@
 // when metadata.generation moves, which resources accept create-on-update.
 import type { ResourceType } from '../../api/resources.js'
 import type { KubeObject } from '../watch-cache/types.js'
-import { jsonEqual } from './object-meta.js'
+import { rec, semanticEqual } from '../../api/json.js'
+import { computePodQOS } from '../../api/validation/pod.js'
 
 export interface Strategy {
   /** Has a status subresource: the main resource's writes keep the stored status. */
@@ -20,35 +21,6 @@ export interface Strategy {
   specChanged(next: KubeObject, old: KubeObject): boolean
 }
 
-type Json = Record<string, unknown>
-
-function asRecord(v: unknown): Json {
-  return v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Json) : {}
-}
-
-function containersOf(pod: KubeObject): Json[] {
-  const spec = asRecord(pod.spec)
-  const list = (k: string): Json[] => (Array.isArray(spec[k]) ? (spec[k] as unknown[]).map(asRecord) : [])
-  return [...list('initContainers'), ...list('containers')]
-}
-
-/** The pod's QoS class from its containers' requests and limits (as kubelet's qos.GetPodQOS). */
-export function podQosClass(pod: KubeObject): 'Guaranteed' | 'Burstable' | 'BestEffort' {
-  let anySet = false
-  let guaranteed = true
-  for (const c of containersOf(pod)) {
-    const res = asRecord(c.resources)
-    const requests = asRecord(res.requests)
-    const limits = asRecord(res.limits)
-    for (const r of ['cpu', 'memory']) {
-      if (requests[r] !== undefined || limits[r] !== undefined) anySet = true
-      const req = requests[r] ?? limits[r]
-      if (limits[r] === undefined || String(req) !== String(limits[r])) guaranteed = false
-    }
-  }
-  if (!anySet) return 'BestEffort'
-  return guaranteed ? 'Guaranteed' : 'Burstable'
-}
 
 // Kinds whose create keeps a client-sent status: a kubelet registers its Node with status.
 const KEEP_STATUS_ON_CREATE = new Set(['Node', 'Namespace'])
@@ -78,7 +50,7 @@ export function strategyFor(rt: ResourceType): Strategy {
     allowCreateOnUpdate: CREATE_ON_UPDATE.has(rt.kind),
     prepareForCreate(obj) {
       if (rt.kind === 'Pod') {
-        obj.status = { phase: 'Pending', qosClass: podQosClass(obj) }
+        obj.status = { phase: 'Pending', qosClass: computePodQOS(obj) }
       } else if (hasStatus && !KEEP_STATUS_ON_CREATE.has(rt.kind)) {
         delete obj.status
       }
@@ -87,9 +59,9 @@ export function strategyFor(rt: ResourceType): Strategy {
       if (rt.kind === 'Service' && rt.group === '') keepAllocatedValues(next, old)
     },
     specChanged(next, old) {
-      if (!jsonEqual(next.spec, old.spec)) return true
+      if (!semanticEqual(next.spec, old.spec)) return true
       // Deployments also count annotation changes (the legacy rollback annotation lives there).
-      if (rt.kind === 'Deployment') return !jsonEqual(asRecord(next.metadata).annotations, asRecord(old.metadata).annotations)
+      if (rt.kind === 'Deployment') return !semanticEqual(rec(next.metadata).annotations, rec(old.metadata).annotations)
       // Kinds without a spec (none served today) would never move.
       return false
     },
@@ -98,8 +70,8 @@ export function strategyFor(rt: ResourceType): Strategy {
 
 /** A Service update without clusterIP or nodePort keeps the allocated ones, as Kubernetes does. */
 function keepAllocatedValues(next: KubeObject, old: KubeObject): void {
-  const ns = asRecord(next.spec)
-  const os = asRecord(old.spec)
+  const ns = rec(next.spec)
+  const os = rec(old.spec)
   if (next.spec === undefined) return
   const sameType = (ns.type ?? 'ClusterIP') === (os.type ?? 'ClusterIP') || ns.type !== 'ExternalName'
   if (sameType && (ns.clusterIP === undefined || ns.clusterIP === '') && os.clusterIP !== undefined) {
@@ -108,9 +80,9 @@ function keepAllocatedValues(next: KubeObject, old: KubeObject): void {
   }
   if (ns.ipFamilies === undefined && os.ipFamilies !== undefined) ns.ipFamilies = os.ipFamilies
   if (ns.ipFamilyPolicy === undefined && os.ipFamilyPolicy !== undefined) ns.ipFamilyPolicy = os.ipFamilyPolicy
-  const oldPorts = Array.isArray(os.ports) ? (os.ports as unknown[]).map(asRecord) : []
+  const oldPorts = Array.isArray(os.ports) ? (os.ports as unknown[]).map(rec) : []
   if (Array.isArray(ns.ports)) {
-    for (const p of (ns.ports as unknown[]).map(asRecord)) {
+    for (const p of (ns.ports as unknown[]).map(rec)) {
       if (p.nodePort !== undefined && p.nodePort !== 0) continue
       const match = oldPorts.find((o) => o.port === p.port && (o.protocol ?? 'TCP') === (p.protocol ?? 'TCP'))
       if (match?.nodePort !== undefined) p.nodePort = match.nodePort

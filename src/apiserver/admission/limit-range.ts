@@ -13,8 +13,8 @@ import { invalid } from '../status.js'
 import type { KubeObject } from '../watch-cache/types.js'
 import { admissionForbidden, aggregate } from './forbidden.js'
 import type { NamespaceObjects } from './namespace-objects.js'
-import { containerList, containers, initContainers, podLimits, podRequests, resourceField } from './pod-resources.js'
-import { parseResourceList, type ResourceList } from './resource-list.js'
+import { containerList, containers, initContainers, podLimits, podRequests, resourceField } from '../../api/pod-resources.js'
+import { parseResourceList, type ResourceList } from '../../api/resource-list.js'
 
 type Json = Record<string, unknown>
 

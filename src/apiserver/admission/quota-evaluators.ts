@@ -6,8 +6,8 @@ import { Quantity } from '../../api/quantity.js'
 import { RESOURCES, type ResourceType } from '../../api/resources.js'
 import { computePodQOS } from '../../api/validation/pod.js'
 import type { KubeObject } from '../watch-cache/types.js'
-import { containerList, containers, initContainers, podLimits, podRequests, podSpec } from './pod-resources.js'
-import { parseResourceList, type ResourceList } from './resource-list.js'
+import { containerList, containers, initContainers, podLimits, podRequests, podSpec } from '../../api/pod-resources.js'
+import { parseResourceList, type ResourceList } from '../../api/resource-list.js'
 
 type Json = Record<string, unknown>
 

@@ -4,7 +4,7 @@
 // evaluator counts, and the object is in every one of its scopes).
 import type { KubeObject } from '../watch-cache/types.js'
 import type { Evaluator, ScopeSelector } from './quota-evaluators.js'
-import { parseResourceList, type ResourceList } from './resource-list.js'
+import { parseResourceList, type ResourceList } from '../../api/resource-list.js'
 
 type Json = Record<string, unknown>
 

@@ -36,7 +36,7 @@ import {
   subtractNonNegative,
   toJson,
   type ResourceList,
-} from './resource-list.js'
+} from '../../api/resource-list.js'
 
 type Json = Record<string, unknown>
 type Op = 'CREATE' | 'UPDATE' | 'DELETE'

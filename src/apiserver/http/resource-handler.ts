@@ -5,7 +5,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { ResourceType } from '../../api/resources.js'
 import { apiVersionOf } from '../../api/resources.js'
 import type { ResourceRequestInfo } from '../request-info.js'
-import type { DeleteOptions, ListOptions, ResourceStore } from '../registry/resource-store.js'
+import type { DeleteOptions, LeaseFence, ListOptions, ResourceStore, WriteContext } from '../registry/resource-store.js'
 import { metaOf } from '../registry/object-meta.js'
 import { ApiError, badRequest, expired, methodNotAllowed, notFound, success, unsupportedMediaType } from '../status.js'
 import { checkSchema, parseFieldValidation } from '../schema-check.js'
@@ -80,6 +80,32 @@ function fieldManager(req: IncomingMessage, q: URLSearchParams): string {
   }
   const ua = req.headers['user-agent'] ?? 'unknown'
   return ua.split('/')[0]!.slice(0, 128)
+}
+
+/**
+ * Our fencing header pair (not in Kubernetes): a leader-only loop names the Lease it
+ * holds and its identity, and the write lands only while that is still the holder.
+ */
+export const FENCE_HEADER = 'x-raftplane-fence'
+export const FENCE_HOLDER_HEADER = 'x-raftplane-fence-holder'
+
+function leaseFence(req: IncomingMessage): LeaseFence | undefined {
+  const lease = req.headers[FENCE_HEADER]
+  const holder = req.headers[FENCE_HOLDER_HEADER]
+  if (lease === undefined && holder === undefined) return undefined
+  const parts = typeof lease === 'string' ? lease.split('/') : []
+  if (parts.length !== 2 || parts[0] === '' || parts[1] === '') {
+    throw badRequest(`invalid ${FENCE_HEADER} header: want <namespace>/<lease name>, got ${JSON.stringify(lease ?? '')}`)
+  }
+  if (typeof holder !== 'string' || holder === '') throw badRequest(`${FENCE_HOLDER_HEADER} header is required with ${FENCE_HEADER}`)
+  return { namespace: parts[0]!, name: parts[1]!, holder }
+}
+
+function writeContext(r: ResourceRequest): WriteContext {
+  const ctx: WriteContext = { dryRun: dryRunParam(r.query), fieldManager: fieldManager(r.req, r.query) }
+  const fence = leaseFence(r.req)
+  if (fence !== undefined) ctx.fence = fence
+  return ctx
 }
 
 export async function handleResource(r: ResourceRequest): Promise<void> {
@@ -335,13 +361,13 @@ async function create(r: ResourceRequest): Promise<void> {
   if (info.name !== '' || info.subresource !== '') throw methodNotAllowed()
   const obj = await readObject(r)
   checkNamespace(r, obj)
-  const created = await store.create(info.namespace, obj, { dryRun: dryRunParam(r.query), fieldManager: fieldManager(r.req, r.query) })
+  const created = await store.create(info.namespace, obj, writeContext(r))
   send(r, 201, created)
 }
 
 async function update(r: ResourceRequest): Promise<void> {
   const { info, store } = r
-  const ctx = { dryRun: dryRunParam(r.query), fieldManager: fieldManager(r.req, r.query) }
+  const ctx = writeContext(r)
   if (info.subresource === 'scale') return updateScale(r, ctx)
   const obj = await readObject(r)
   checkNamespace(r, obj)
@@ -359,7 +385,7 @@ async function patch(r: ResourceRequest): Promise<void> {
   const type = PATCH_TYPES[mt]
   if (type === undefined) throw unsupportedMediaType(mt)
   const body = await readBody(r.req)
-  const ctx = { dryRun: dryRunParam(r.query), fieldManager: fieldManager(r.req, r.query) }
+  const ctx = writeContext(r)
   const rt = store.rt
   if (type === 'apply') {
     const manager = r.query.get('fieldManager')
@@ -408,6 +434,8 @@ async function patch(r: ResourceRequest): Promise<void> {
 async function readDeleteOptions(r: ResourceRequest): Promise<DeleteOptions> {
   const q = r.query
   const opts: DeleteOptions = { dryRun: dryRunParam(q) }
+  const fence = leaseFence(r.req)
+  if (fence !== undefined) opts.fence = fence
   const body = await readBody(r.req)
   if (body.length > 0) {
     const o = asObject(decodeBody(body, r.req.headers['content-type']), 'DeleteOptions')
@@ -506,7 +534,7 @@ function fromScale(rt: ResourceType, current: KubeObject, scale: KubeObject): Ku
   return next
 }
 
-async function updateScale(r: ResourceRequest, ctx: { dryRun: boolean; fieldManager: string }): Promise<void> {
+async function updateScale(r: ResourceRequest, ctx: WriteContext): Promise<void> {
   const body = await readBody(r.req)
   const scale = asObject(decodeBody(body, r.req.headers['content-type']), 'Scale') as KubeObject
   const rt = r.store.rt
@@ -517,7 +545,7 @@ async function updateScale(r: ResourceRequest, ctx: { dryRun: boolean; fieldMana
 async function createSubresource(r: ResourceRequest): Promise<void> {
   const { info, store } = r
   const body = asObject(decodeBody(await readBody(r.req), r.req.headers['content-type']), info.subresource)
-  const ctx = { dryRun: dryRunParam(r.query), fieldManager: fieldManager(r.req, r.query) }
+  const ctx = writeContext(r)
   if (info.subresource === 'binding') {
     const target = (body.target ?? {}) as Record<string, unknown>
     const node = target.name
@@ -552,6 +580,7 @@ async function createSubresource(r: ResourceRequest): Promise<void> {
   // eviction: a delete honouring the eviction's DeleteOptions (PodDisruptionBudgets are not served).
   const delOpts = (body.deleteOptions ?? {}) as Record<string, unknown>
   const opts: DeleteOptions = { dryRun: ctx.dryRun }
+  if (ctx.fence !== undefined) opts.fence = ctx.fence
   if (typeof delOpts.gracePeriodSeconds === 'number') opts.gracePeriodSeconds = delOpts.gracePeriodSeconds
   await store.delete(info.namespace, info.name, opts)
   sendJson(r.res, 201, success())

@@ -4,7 +4,7 @@
 // store operation guarded by the object's mod revision, so a stale update is a 409
 // and nothing is ever half-written.
 import type { ResourceType } from '../../api/resources.js'
-import type { Storage, StoredKV } from '../storage/interface.js'
+import type { SideWrite, Storage, StoredKV, WriteOptions, WriteRefused } from '../storage/interface.js'
 import { StorageError } from '../storage/interface.js'
 import {
   ApiError,
@@ -50,12 +50,23 @@ export interface ObjectHooks {
   recordUpdate(rt: ResourceType, old: KubeObject | undefined, obj: KubeObject, manager: string, now: Date, subresource: string): void
 }
 
+/**
+ * A leader-only loop's write (our fencing beyond Kubernetes): it lands only while the
+ * Lease `namespace/name` is held by `holder`, checked in the same Txn as the write.
+ */
+export interface LeaseFence {
+  namespace: string
+  name: string
+  holder: string
+}
+
 export interface WriteContext {
   dryRun: boolean
   fieldManager: string
   now?: Date
   /** A server-side apply: the apply already recorded the manager's fields. */
   applied?: boolean
+  fence?: LeaseFence
 }
 
 export interface ListOptions {
@@ -80,6 +91,21 @@ export interface DeleteOptions {
   propagationPolicy?: 'Orphan' | 'Background' | 'Foreground'
   preconditions?: { uid?: string; resourceVersion?: string }
   dryRun: boolean
+  fence?: LeaseFence
+}
+
+/**
+ * Where the holder of a Lease is recorded for fencing: written in the same Txn as every
+ * Lease write, outside every resource prefix (no watch or list sees it). Node
+ * heartbeats (kube-node-lease) are never fences and skip the extra key.
+ */
+export function leaseHolderKey(namespace: string, name: string): string {
+  return `/registry/raftplane.io/leaseholders/${namespace}/${name}`
+}
+
+function leaseHolder(obj: KubeObject | undefined): string {
+  const h = (obj?.spec as { holderIdentity?: unknown } | undefined)?.holderIdentity
+  return typeof h === 'string' ? h : ''
 }
 
 export type Mutation = (current: KubeObject | undefined) => KubeObject | Promise<KubeObject>
@@ -306,22 +332,50 @@ export class ResourceStore {
     }
     let res
     try {
-      res = await this.storage.create(this.key(namespace, name), encodeObject(obj), this.writeOptions())
+      res = await this.storage.create(this.key(namespace, name), encodeObject(obj), this.writeOptions(ctx.fence, undefined, obj))
     } catch (err) {
       await this.hooks.createFailed(this.rt, obj)
       throw storageToApiError(err)
     }
     if (!res.ok) {
       await this.hooks.createFailed(this.rt, obj)
+      this.throwIfFenced(res, ctx.fence, name)
       throw alreadyExists(this.rt.plural, this.rt.group, name)
     }
     metaOf(obj).resourceVersion = String(res.revision)
     return obj
   }
 
-  private writeOptions(): { ttlSeconds?: number } {
+  /** The store options of one write: TTL, fence, and the Lease holder record. */
+  private writeOptions(fence: LeaseFence | undefined, old: KubeObject | undefined, next: KubeObject | undefined): WriteOptions {
+    const opts: WriteOptions = {}
     // Events expire after an hour, as kube-apiserver's --event-ttl default.
-    return this.rt.kind === 'Event' && this.rt.group === '' ? { ttlSeconds: 3600 } : {}
+    if (this.rt.kind === 'Event' && this.rt.group === '') opts.ttlSeconds = 3600
+    if (fence !== undefined) opts.fence = { key: leaseHolderKey(fence.namespace, fence.name), value: fence.holder }
+    const also = this.leaseHolderWrites(old, next)
+    if (also !== undefined) opts.also = also
+    return opts
+  }
+
+  private leaseHolderWrites(old: KubeObject | undefined, next: KubeObject | undefined): SideWrite[] | undefined {
+    if (this.rt.kind !== 'Lease' || this.rt.group !== 'coordination.k8s.io') return undefined
+    const meta = metaOf((next ?? old)!)
+    if (meta.namespace === 'kube-node-lease') return undefined
+    const key = leaseHolderKey(String(meta.namespace), String(meta.name))
+    if (next === undefined) return [{ delete: key }]
+    // Written on every Lease write, not only when the holder changes, so a record lost
+    // or never written (a Lease from before fencing) is back after one renewal.
+    return [{ put: key, value: Buffer.from(leaseHolder(next), 'utf8') }]
+  }
+
+  /** A write refused by its fence is a 409 that says who holds the Lease now. */
+  private throwIfFenced(res: WriteRefused, fence: LeaseFence | undefined, name: string): void {
+    if (res.fencedBy === undefined || fence === undefined) return
+    const now = res.fencedBy === '' ? 'no one' : `"${res.fencedBy}"`
+    const why = `the write is fenced by lease ${fence.namespace}/${fence.name}, which is held by ${now}, not "${fence.holder}"`
+    const err = conflict(this.rt.plural, this.rt.group, name, why)
+    err.details!.causes = [{ reason: 'LeaseFenced', message: why, field: 'metadata' }]
+    throw err
   }
 
   /**
@@ -369,18 +423,20 @@ export class ResourceStore {
       const terminatedNow = this.finalizedDeletion(merged)
       try {
         if (terminatedNow) {
-          const del = await this.storage.delete(key, current!.modRevision)
+          const del = await this.storage.delete(key, current!.modRevision, this.writeOptions(ctx.fence, old, undefined))
           if (del.ok) {
             metaOf(merged).resourceVersion = String(del.revision)
             await this.hooks.deleted(this.rt, merged)
             return { object: merged, created: false }
           }
+          this.throwIfFenced(del, ctx.fence, name)
         } else {
-          const res = await this.storage.update(key, encodeObject(merged), current!.modRevision, this.writeOptions())
+          const res = await this.storage.update(key, encodeObject(merged), current!.modRevision, this.writeOptions(ctx.fence, old, merged))
           if (res.ok) {
             metaOf(merged).resourceVersion = String(res.revision)
             return { object: merged, created: false }
           }
+          this.throwIfFenced(res, ctx.fence, name)
         }
       } catch (err) {
         throw storageToApiError(err)
@@ -479,11 +535,12 @@ export class ResourceStore {
         if (opts.dryRun) return { object: pending, deleted: false }
         if (semanticEqual(pending, obj)) return { object: obj, deleted: false }
         try {
-          const res = await this.storage.update(key, encodeObject(pending), current.modRevision)
+          const res = await this.storage.update(key, encodeObject(pending), current.modRevision, this.writeOptions(opts.fence, obj, pending))
           if (res.ok) {
             metaOf(pending).resourceVersion = String(res.revision)
             return { object: pending, deleted: false }
           }
+          this.throwIfFenced(res, opts.fence, name)
         } catch (err) {
           throw storageToApiError(err)
         }
@@ -491,12 +548,13 @@ export class ResourceStore {
       }
       if (opts.dryRun) return { object: obj, deleted: true }
       try {
-        const res = await this.storage.delete(key, current.modRevision)
+        const res = await this.storage.delete(key, current.modRevision, this.writeOptions(opts.fence, obj, undefined))
         if (res.ok) {
           meta.resourceVersion = String(res.revision)
           await this.hooks.deleted(this.rt, obj)
           return { object: obj, deleted: true }
         }
+        this.throwIfFenced(res, opts.fence, name)
       } catch (err) {
         throw storageToApiError(err)
       }

@@ -41,19 +41,44 @@ export interface ListResult {
   remaining: number
 }
 
+/**
+ * A write that may land only while `key` holds exactly `value`: how a leader-only
+ * loop's writes are tied to the Lease it holds (the key records the Lease's holder).
+ * Compared in the same Txn as the write, so a paused and resumed old leader gets a
+ * refusal, never a write.
+ */
+export interface Fence {
+  key: string
+  value: string
+}
+
+/** Another key written in the same Txn as the main one (only when the write lands). */
+export type SideWrite = { put: string; value: Uint8Array } | { delete: string }
+
 export interface WriteOptions {
   /** Attach a lease with this TTL (seconds); used for Events. */
   ttlSeconds?: number
+  fence?: Fence
+  also?: readonly SideWrite[]
+}
+
+export type DeleteOptions = Omit<WriteOptions, 'ttlSeconds'>
+
+/**
+ * A failed write: what is there now, and, when it was refused by its fence, what the
+ * fence key holds instead ('' when it is missing).
+ */
+export interface WriteRefused {
+  ok: false
+  current: StoredKV | undefined
+  revision: number
+  fencedBy?: string
 }
 
 /** A conditional write either lands (with its revision) or reports what is there now. */
-export type WriteResult =
-  | { ok: true; revision: number; kv: StoredKV }
-  | { ok: false; current: StoredKV | undefined; revision: number }
+export type WriteResult = { ok: true; revision: number; kv: StoredKV } | WriteRefused
 
-export type DeleteResult =
-  | { ok: true; revision: number; prev: StoredKV }
-  | { ok: false; current: StoredKV | undefined; revision: number }
+export type DeleteResult = { ok: true; revision: number; prev: StoredKV } | WriteRefused
 
 export interface WatchEvent {
   type: 'PUT' | 'DELETE'
@@ -107,7 +132,7 @@ export interface Storage {
   /** Replaces the key if its modRevision is still `expectedModRevision`. */
   update(key: string, value: Uint8Array, expectedModRevision: number, opts?: WriteOptions): Promise<WriteResult>
   /** Deletes the key if present and, when given, its modRevision is `expectedModRevision`. */
-  delete(key: string, expectedModRevision?: number): Promise<DeleteResult>
+  delete(key: string, expectedModRevision?: number, opts?: DeleteOptions): Promise<DeleteResult>
   /**
    * Watches every key under `prefix` for changes with revision > `afterRevision`
    * (prev values included, progress notifications on).

@@ -7,10 +7,13 @@
 import type { KeyValue } from '../../kv/mvcc/key-value.js'
 import { CompactedError } from '../../kv/mvcc/kv-errors.js'
 import type { RangeRequest, RangeResponse, ResponseOp, TxnRequest, TxnResponse } from '../../kv/apply/requests.js'
+import { createTxn, deleteTxn, fenceRefusal, updateTxn } from './conditional-txn.js'
 import type { EtcdServer } from '../../kv/server/etcd-server.js'
 import { isLeaseNotFound } from './errors.js'
 import type {
+  DeleteOptions,
   DeleteResult,
+  Fence,
   GetResult,
   ListOptions,
   ListResult,
@@ -19,6 +22,7 @@ import type {
   WatchCallbacks,
   WatchHandle,
   WriteOptions,
+  WriteRefused,
   WriteResult,
 } from './interface.js'
 import { StorageError } from './interface.js'
@@ -84,60 +88,45 @@ export class LocalStorage implements Storage {
   }
 
   create(key: string, value: Uint8Array, opts?: WriteOptions): Promise<WriteResult> {
-    const k = keyBytes(key)
     return this.withLease(opts, async (lease) => {
-      const req: TxnRequest = {
-        compare: [{ result: 'EQUAL', target: 'CREATE', key: k, create_revision: 0 }],
-        success: [{ request_put: { key: k, value, lease } }],
-        failure: [{ request_range: { key: k } }],
-      }
-      const res = await writeSettled(() => this.txn(req), async () => (await this.get(key)).kv === undefined)
+      const res = await writeSettled(
+        () => this.txn(createTxn(key, value, lease, opts)),
+        async () => (await this.get(key)).kv === undefined,
+      )
       const revision = res.header.revision
-      if (!res.succeeded) return { ok: false, current: firstKV(res.responses[0]), revision }
+      if (!res.succeeded) return refused(res, opts?.fence)
       return { ok: true, revision, kv: { key, value, createRevision: revision, modRevision: revision, lease } }
     })
   }
 
   update(key: string, value: Uint8Array, expectedModRevision: number, opts?: WriteOptions): Promise<WriteResult> {
-    const k = keyBytes(key)
     return this.withLease(opts, async (lease) => {
-      const req: TxnRequest = {
-        compare: [{ result: 'EQUAL', target: 'MOD', key: k, mod_revision: expectedModRevision }],
-        success: [{ request_put: { key: k, value, lease } }],
-        failure: [{ request_range: { key: k } }],
-      }
-      const res = await writeSettled(() => this.txn(req), async () => (await this.get(key)).kv?.modRevision === expectedModRevision)
+      const res = await writeSettled(
+        () => this.txn(updateTxn(key, value, expectedModRevision, lease, opts)),
+        async () => (await this.get(key)).kv?.modRevision === expectedModRevision,
+      )
       const revision = res.header.revision
-      if (!res.succeeded) return { ok: false, current: firstKV(res.responses[0]), revision }
+      if (!res.succeeded) return refused(res, opts?.fence)
       // The put was applied here before the answer came back: the index knows the
       // key's create revision at that revision, without reading a value.
-      const meta = this.server.store.keyMeta(k, revision)
+      const meta = this.server.store.keyMeta(keyBytes(key), revision)
       return { ok: true, revision, kv: { key, value, createRevision: meta?.createRevision ?? 0, modRevision: revision, lease } }
     })
   }
 
-  async delete(key: string, expectedModRevision?: number): Promise<DeleteResult> {
-    const k = keyBytes(key)
-    const req: TxnRequest = {
-      compare:
-        expectedModRevision === undefined
-          ? [{ result: 'GREATER', target: 'CREATE', key: k, create_revision: 0 }]
-          : [{ result: 'EQUAL', target: 'MOD', key: k, mod_revision: expectedModRevision }],
-      success: [{ request_delete_range: { key: k, prev_kv: true } }],
-      failure: [{ request_range: { key: k } }],
-    }
+  async delete(key: string, expectedModRevision?: number, opts: DeleteOptions = {}): Promise<DeleteResult> {
     const guardHolds = async () => {
       const { kv } = await this.get(key)
       return expectedModRevision === undefined ? kv !== undefined : kv?.modRevision === expectedModRevision
     }
     let res: TxnResponse
     try {
-      res = await writeSettled(() => this.txn(req), guardHolds)
+      res = await writeSettled(() => this.txn(deleteTxn(key, expectedModRevision, opts)), guardHolds)
     } catch (err) {
       throw localError(err)
     }
     const revision = res.header.revision
-    if (!res.succeeded) return { ok: false, current: firstKV(res.responses[0]), revision }
+    if (!res.succeeded) return refused(res, opts.fence)
     const op = res.responses[0]
     const prev = op !== undefined && 'response_delete_range' in op ? op.response_delete_range.prev_kvs[0] : undefined
     if (prev === undefined) throw new StorageError('Internal', `delete of ${key} succeeded without its previous value`)
@@ -266,8 +255,16 @@ export class LocalStorage implements Storage {
   }
 }
 
-function firstKV(op: ResponseOp | undefined): StoredKV | undefined {
+function firstKV(op: ResponseOp | undefined): KeyValue | undefined {
   if (op === undefined || !('response_range' in op)) return undefined
-  const kv = op.response_range.kvs[0]
-  return kv === undefined ? undefined : storedKV(kv)
+  return op.response_range.kvs[0]
+}
+
+/** A refused conditional Txn (see conditional-txn.ts for the failure branch's layout). */
+function refused(res: TxnResponse, fence: Fence | undefined): WriteRefused {
+  const current = firstKV(res.responses[0])
+  const out: WriteRefused = { ok: false, current: current === undefined ? undefined : storedKV(current), revision: res.header.revision }
+  const fencedBy = fenceRefusal(fence, firstKV(res.responses[1])?.value)
+  if (fencedBy !== undefined) out.fencedBy = fencedBy
+  return out
 }

@@ -8,9 +8,12 @@
 // real implementations. Watch callbacks run later (microtasks), in revision order,
 // never after cancel(). Keys are ordered by JavaScript string comparison, which is
 // etcd's byte order for the ASCII keys Kubernetes uses.
+import { fenceRefusal } from './conditional-txn.js'
 import {
   StorageError,
+  type DeleteOptions,
   type DeleteResult,
+  type Fence,
   type GetResult,
   type ListOptions,
   type ListResult,
@@ -20,6 +23,7 @@ import {
   type WatchEvent,
   type WatchHandle,
   type WriteOptions,
+  type WriteRefused,
   type WriteResult,
 } from './interface.js'
 
@@ -196,28 +200,34 @@ export class MemoryStorage implements Storage {
   async create(key: string, value: Uint8Array, opts: WriteOptions = {}): Promise<WriteResult> {
     this.checkOpen()
     const cur = this.current(key)
-    if (cur !== undefined) return { ok: false, current: cur, revision: this.rev }
-    return { ok: true, ...this.put(key, value, undefined, opts) }
+    const fencedBy = this.fencedBy(opts.fence)
+    if (cur !== undefined || fencedBy !== undefined) return this.refused(cur, fencedBy)
+    const res = this.put(key, value, undefined, opts, ++this.rev)
+    this.sideWrites(opts, res.revision)
+    return { ok: true, ...res }
   }
 
   async update(key: string, value: Uint8Array, expectedModRevision: number, opts: WriteOptions = {}): Promise<WriteResult> {
     this.checkOpen()
     const cur = this.current(key)
+    const fencedBy = this.fencedBy(opts.fence)
     // As an etcd Txn comparing mod_revision: a missing key compares as 0.
-    if ((cur?.modRevision ?? 0) !== expectedModRevision) return { ok: false, current: cur, revision: this.rev }
-    return { ok: true, ...this.put(key, value, cur, opts) }
+    if ((cur?.modRevision ?? 0) !== expectedModRevision || fencedBy !== undefined) return this.refused(cur, fencedBy)
+    const res = this.put(key, value, cur, opts, ++this.rev)
+    this.sideWrites(opts, res.revision)
+    return { ok: true, ...res }
   }
 
-  async delete(key: string, expectedModRevision?: number): Promise<DeleteResult> {
+  async delete(key: string, expectedModRevision?: number, opts: DeleteOptions = {}): Promise<DeleteResult> {
     this.checkOpen()
     const cur = this.current(key)
-    if (cur === undefined || (expectedModRevision !== undefined && cur.modRevision !== expectedModRevision)) {
-      return { ok: false, current: cur, revision: this.rev }
+    const fencedBy = this.fencedBy(opts.fence)
+    if (cur === undefined || (expectedModRevision !== undefined && cur.modRevision !== expectedModRevision) || fencedBy !== undefined) {
+      return this.refused(cur, fencedBy)
     }
     const revision = ++this.rev
-    const kv: StoredKV = { key, value: EMPTY, createRevision: 0, modRevision: revision, lease: '0' }
-    this.record(key, { kv, tombstone: true })
-    this.emit({ type: 'DELETE', kv, prev: cur }, revision)
+    this.remove(key, cur, revision)
+    this.sideWrites(opts, revision)
     return { ok: true, revision, prev: cur }
   }
 
@@ -277,8 +287,35 @@ export class MemoryStorage implements Storage {
     this.watches.delete(w)
   }
 
-  private put(key: string, value: Uint8Array, prev: StoredKV | undefined, opts: WriteOptions): { revision: number; kv: StoredKV } {
-    const revision = ++this.rev
+  /** What a refused etcd Txn reports: the key now, and what the fence key holds if the fence failed. */
+  private refused(current: StoredKV | undefined, fencedBy: string | undefined): WriteRefused {
+    return fencedBy === undefined ? { ok: false, current, revision: this.rev } : { ok: false, current, revision: this.rev, fencedBy }
+  }
+
+  private fencedBy(fence: Fence | undefined): string | undefined {
+    if (fence === undefined) return undefined
+    const kv = this.current(fence.key)
+    return fenceRefusal(fence, kv?.value)
+  }
+
+  /** The other keys of the same Txn, at the same revision (etcd gives them the same main revision). */
+  private sideWrites(opts: WriteOptions, revision: number): void {
+    for (const w of opts.also ?? []) {
+      if ('put' in w) this.put(w.put, w.value, this.current(w.put), {}, revision)
+      else {
+        const cur = this.current(w.delete)
+        if (cur !== undefined) this.remove(w.delete, cur, revision)
+      }
+    }
+  }
+
+  private remove(key: string, cur: StoredKV, revision: number): void {
+    const kv: StoredKV = { key, value: EMPTY, createRevision: 0, modRevision: revision, lease: '0' }
+    this.record(key, { kv, tombstone: true })
+    this.emit({ type: 'DELETE', kv, prev: cur }, revision)
+  }
+
+  private put(key: string, value: Uint8Array, prev: StoredKV | undefined, opts: WriteOptions, revision: number): { revision: number; kv: StoredKV } {
     let lease = '0'
     if (opts.ttlSeconds !== undefined) {
       lease = (this.nextLease++).toString()

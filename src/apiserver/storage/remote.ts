@@ -6,8 +6,11 @@
 // remote-client.ts); watches re-watch transparently (remote-watch.ts).
 import type * as grpc from '@grpc/grpc-js'
 import { isLeaseNotFound, toStorageError } from './errors.js'
+import { type ConditionalTxn, createTxn, deleteTxn, fenceRefusal, updateTxn } from './conditional-txn.js'
 import type {
+  DeleteOptions,
   DeleteResult,
+  Fence,
   GetResult,
   ListOptions,
   ListResult,
@@ -16,6 +19,7 @@ import type {
   WatchCallbacks,
   WatchHandle,
   WriteOptions,
+  WriteRefused,
   WriteResult,
 } from './interface.js'
 import { StorageError } from './interface.js'
@@ -39,13 +43,6 @@ export interface RemoteStorageOptions {
   healthTimeoutMs?: number
   /** TLS credentials (default: insecure for http://, the system's roots for https://). */
   credentials?: grpc.ChannelCredentials
-}
-
-/** A Txn as sent: compares and request ops as proto-loader takes them. */
-interface TxnReq extends Message {
-  compare: Message[]
-  success: Message[]
-  failure: Message[]
 }
 
 /** The key etcdctl's `endpoint health` reads. */
@@ -107,59 +104,43 @@ export class RemoteStorage implements Storage {
   }
 
   create(key: string, value: Uint8Array, opts?: WriteOptions): Promise<WriteResult> {
-    const k = keyBytes(key)
     return this.withLease(opts, async (lease) => {
-      const req: TxnReq = {
-        compare: [{ result: 'EQUAL', target: 'CREATE', key: k, create_revision: 0 }],
-        success: [{ request_put: { key: k, value, lease } }],
-        failure: [{ request_range: { key: k } }],
-      }
-      const res = await writeSettled(() => this.txn(req), async () => (await this.get(key)).kv === undefined)
+      const res = await writeSettled(
+        () => this.txn(createTxn(key, value, lease, opts)),
+        async () => (await this.get(key)).kv === undefined,
+      )
       const revision = headerRevision(res)
-      if (res.succeeded !== true) return { ok: false, current: firstKV(res, 0), revision }
+      if (res.succeeded !== true) return refused(res, opts?.fence)
       return { ok: true, revision, kv: { key, value, createRevision: revision, modRevision: revision, lease } }
     })
   }
 
   update(key: string, value: Uint8Array, expectedModRevision: number, opts?: WriteOptions): Promise<WriteResult> {
-    const k = keyBytes(key)
     return this.withLease(opts, async (lease) => {
-      const req: TxnReq = {
-        compare: [{ result: 'EQUAL', target: 'MOD', key: k, mod_revision: expectedModRevision }],
-        // The keys-only read after the put tells the create revision without sending a value back.
-        success: [{ request_put: { key: k, value, lease } }, { request_range: { key: k, keys_only: true } }],
-        failure: [{ request_range: { key: k } }],
-      }
-      const res = await writeSettled(() => this.txn(req), async () => (await this.get(key)).kv?.modRevision === expectedModRevision)
+      const res = await writeSettled(
+        () => this.txn(updateTxn(key, value, expectedModRevision, lease, { ...opts, readBack: true })),
+        async () => (await this.get(key)).kv?.modRevision === expectedModRevision,
+      )
       const revision = headerRevision(res)
-      if (res.succeeded !== true) return { ok: false, current: firstKV(res, 0), revision }
+      if (res.succeeded !== true) return refused(res, opts?.fence)
       const after = firstKV(res, 1)
       return { ok: true, revision, kv: { key, value, createRevision: after?.createRevision ?? 0, modRevision: revision, lease } }
     })
   }
 
-  async delete(key: string, expectedModRevision?: number): Promise<DeleteResult> {
-    const k = keyBytes(key)
-    const req: TxnReq = {
-      compare:
-        expectedModRevision === undefined
-          ? [{ result: 'GREATER', target: 'CREATE', key: k, create_revision: 0 }]
-          : [{ result: 'EQUAL', target: 'MOD', key: k, mod_revision: expectedModRevision }],
-      success: [{ request_delete_range: { key: k, prev_kv: true } }],
-      failure: [{ request_range: { key: k } }],
-    }
+  async delete(key: string, expectedModRevision?: number, opts: DeleteOptions = {}): Promise<DeleteResult> {
     const guardHolds = async () => {
       const { kv } = await this.get(key)
       return expectedModRevision === undefined ? kv !== undefined : kv?.modRevision === expectedModRevision
     }
     let res: Message
     try {
-      res = await writeSettled(() => this.txn(req), guardHolds)
+      res = await writeSettled(() => this.txn(deleteTxn(key, expectedModRevision, opts)), guardHolds)
     } catch (err) {
       throw toStorageError(err)
     }
     const revision = headerRevision(res)
-    if (res.succeeded !== true) return { ok: false, current: firstKV(res, 0), revision }
+    if (res.succeeded !== true) return refused(res, opts.fence)
     const del = responseOp(res, 0)?.response_delete_range as Message | undefined
     const prev = rangeKVs({ kvs: del?.prev_kvs })[0]
     if (prev === undefined) throw new StorageError('Internal', `delete of ${key} succeeded without its previous value`)
@@ -220,9 +201,9 @@ export class RemoteStorage implements Storage {
   }
 
   /** Throws the gRPC error as it came (callers map it, after looking for a lost lease). */
-  private txn(req: TxnReq): Promise<Message> {
+  private txn(req: ConditionalTxn): Promise<Message> {
     this.checkOpen()
-    return this.client.unary('KV', 'Txn', req, 'unsent')
+    return this.client.unary('KV', 'Txn', req as unknown as Message, 'unsent')
   }
 
   /** Runs a write with the lease its TTL asks for; a lease the store lost is replaced once. */
@@ -255,4 +236,12 @@ function responseOp(txn: Message, i: number): Message | undefined {
 /** The first kv of the Txn's i-th response, a Range. */
 function firstKV(txn: Message, i: number): StoredKV | undefined {
   return rangeKVs(responseOp(txn, i)?.response_range as Message | undefined)[0]
+}
+
+/** A refused conditional Txn (see conditional-txn.ts for the failure branch's layout). */
+function refused(res: Message, fence: Fence | undefined): WriteRefused {
+  const out: WriteRefused = { ok: false, current: firstKV(res, 0), revision: headerRevision(res) }
+  const fencedBy = fenceRefusal(fence, firstKV(res, 1)?.value)
+  if (fencedBy !== undefined) out.fencedBy = fencedBy
+  return out
 }

@@ -213,6 +213,54 @@ export function storageContract(t: Test, make: StorageFactory): void {
     if (un.ok) t.equal(dec(un.prev.value), 'x')
   })
 
+  t.test('fenced writes land only while the fence key holds the value; side writes share the Txn', async (t) => {
+    const s = open(t)
+    const p = uniquePrefix('fence')
+    const fenceKey = `${p}holder`
+    const fence = { key: fenceKey, value: 'master-1_a' }
+
+    const missing = await s.create(`${p}k`, enc('v0'), { fence })
+    t.equal(missing.ok, false, 'no fence record: refused')
+    if (!missing.ok) t.equal(missing.fencedBy, '', 'refused by a missing fence key')
+    t.equal((await s.get(`${p}k`)).kv, undefined, 'nothing written')
+
+    // The holder record is written beside the main key, in the same revision.
+    const lease = await s.create(`${p}lease`, enc('lease-1'), { also: [{ put: fenceKey, value: enc('master-1_a') }] })
+    t.equal(lease.ok, true)
+    const holder = await s.get(fenceKey)
+    t.equal(dec(holder.kv?.value), 'master-1_a')
+    if (lease.ok) t.equal(holder.kv?.modRevision, lease.revision, 'side write at the same revision')
+
+    const c = await s.create(`${p}k`, enc('v1'), { fence })
+    t.equal(c.ok, true, 'fence holds: created')
+    if (!c.ok) return
+    const u = await s.update(`${p}k`, enc('v2'), c.kv.modRevision, { fence })
+    t.equal(u.ok, true, 'fence holds: updated')
+    if (!u.ok) return
+
+    // Another holder takes the lease over: the old holder's writes are refused, whatever else holds.
+    const takeover = await s.update(`${p}lease`, enc('lease-2'), lease.ok ? lease.revision : 0, { also: [{ put: fenceKey, value: enc('master-2_b') }] })
+    t.equal(takeover.ok, true)
+    const stale = await s.update(`${p}k`, enc('v3'), u.revision, { fence })
+    t.equal(stale.ok, false, 'stale holder: update refused')
+    if (!stale.ok) {
+      t.equal(stale.fencedBy, 'master-2_b', 'says who holds it now')
+      t.equal(dec(stale.current?.value), 'v2', 'reports the current value too')
+    }
+    const staleDel = await s.delete(`${p}k`, u.revision, { fence })
+    t.equal(staleDel.ok, false, 'stale holder: delete refused')
+    if (!staleDel.ok) t.equal(staleDel.fencedBy, 'master-2_b')
+    t.equal(dec((await s.get(`${p}k`)).kv?.value), 'v2', 'nothing changed')
+
+    const wrongRev = await s.update(`${p}k`, enc('v3'), c.kv.modRevision, { fence: { key: fenceKey, value: 'master-2_b' } })
+    t.equal(wrongRev.ok, false, 'a fence that holds does not excuse a stale modRevision')
+    if (!wrongRev.ok) t.equal(wrongRev.fencedBy, undefined, 'refused by the key, not the fence')
+
+    const del = await s.delete(`${p}lease`, undefined, { also: [{ delete: fenceKey }] })
+    t.equal(del.ok, true)
+    t.equal((await s.get(fenceKey)).kv, undefined, 'side delete')
+  })
+
   t.test('a value over the request limit is refused as too large', async (t) => {
     const s = open(t)
     const p = uniquePrefix('large')

@@ -1,7 +1,7 @@
 // Resource lists (`{cpu: "500m", pods: "3"}`) as the quota and limit-range plugins
 // compute with them: apiserver's quota/v1 helpers (Add, Subtract, Mask,
 // LessThanOrEqual, ...) over exact quantities.
-import { Quantity, tryParseQuantity } from '../../api/quantity.js'
+import { Quantity, tryParseQuantity } from './quantity.js'
 
 export type ResourceList = Map<string, Quantity>
 

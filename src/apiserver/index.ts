@@ -6,6 +6,7 @@ import type { Registry } from 'prom-client'
 import { findResource, type ResourceType } from '../api/resources.js'
 import { Admission } from './admission/index.js'
 import { LimitRanger } from './admission/limit-range.js'
+import { PriorityAdmission, SYSTEM_PRIORITY_CLASSES } from './admission/priority.js'
 import { NamespaceObjects } from './admission/namespace-objects.js'
 import { SYSTEM_NAMESPACES } from './admission/namespace-lifecycle.js'
 import { ResourceQuotaAdmission } from './admission/resource-quota.js'
@@ -55,7 +56,12 @@ function bootstrapObjects(allocator: ServiceAllocator): { rt: ResourceType; name
       spec: { type: 'ClusterIP', clusterIP: allocator.apiserverIp, ports: [{ name: 'https', port: 443, protocol: 'TCP', targetPort: 6443 }], sessionAffinity: 'None' },
     } as KubeObject,
   }
-  return [...namespaces, kubernetes]
+  const priorityClasses = SYSTEM_PRIORITY_CLASSES.map((pc) => ({
+    rt: findResource('scheduling.k8s.io', 'v1', 'priorityclasses')!,
+    namespace: '',
+    object: { apiVersion: 'scheduling.k8s.io/v1', kind: 'PriorityClass', metadata: { name: pc.name }, value: pc.value, description: pc.description, preemptionPolicy: 'PreemptLowerPriority' } as KubeObject,
+  }))
+  return [...namespaces, kubernetes, ...priorityClasses]
 }
 
 export function createApiServer(opts: CreateApiServerOptions): ApiServer {
@@ -76,6 +82,7 @@ export function createApiServer(opts: CreateApiServerOptions): ApiServer {
   }
   const stores = (rt: ResourceType): ResourceStore => self.api!.store(rt)
   const admission = new Admission(lookupNamespace, allocator, {
+    priority: new PriorityAdmission(() => stores(findResource('scheduling.k8s.io', 'v1', 'priorityclasses')!)),
     limitRanger: new LimitRanger(new NamespaceObjects(() => stores(core('limitranges')))),
     resourceQuota: new ResourceQuotaAdmission(stores),
   })

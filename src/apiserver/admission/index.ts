@@ -1,15 +1,17 @@
 // The admission chain every write passes after defaulting and validation:
-// NamespaceLifecycle, LimitRanger, ResourceQuota (last, as in Kubernetes, so it
+// NamespaceLifecycle, Priority, LimitRanger, ResourceQuota (last, as in Kubernetes, so it
 // charges what the object finally is), then Service IP/port allocation.
 import type { ResourceType } from '../../api/resources.js'
 import type { KubeObject } from '../watch-cache/types.js'
 import type { LimitRanger } from './limit-range.js'
 import { admitNamespace, admitNamespaceDelete, type NamespaceLookup } from './namespace-lifecycle.js'
+import type { PriorityAdmission } from './priority.js'
 import type { ResourceQuotaAdmission } from './resource-quota.js'
 import type { ServiceAllocator } from './service-allocation.js'
 
 /** The plugins that read policies from the API server's own stores. */
 export interface AdmissionPlugins {
+  priority?: PriorityAdmission
   limitRanger?: LimitRanger
   resourceQuota?: ResourceQuotaAdmission
 }
@@ -35,6 +37,7 @@ export class Admission {
     const m = meta(obj)
     if (op === 'CREATE') await admitNamespace(rt, String(m.namespace ?? ''), this.namespaces)
     if (op === 'DELETE' && isCore(rt, 'Namespace')) admitNamespaceDelete(String(m.name))
+    await this.plugins.priority?.admit(op, rt, obj)
     await this.plugins.limitRanger?.admit(op, rt, obj, old)
     await this.plugins.resourceQuota?.admit(op, rt, obj, old, dryRun)
     if (isCore(rt, 'Service') && !dryRun) {

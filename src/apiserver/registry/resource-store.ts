@@ -394,6 +394,20 @@ export class ResourceStore {
   ): Promise<{ object: KubeObject; created: boolean }> {
     const key = this.key(namespace, name)
     for (let attempt = 0; attempt < MAX_RETRIES; attempt++) {
+      // The first attempt starts from the watch cache, as kube-apiserver's
+      // GuaranteedUpdate does: no quorum read on the common path. The Txn's
+      // mod-revision guard catches a stale copy, and anything decided on one (a
+      // refusal, a no-op) is decided again on the store's current state.
+      const hit = attempt === 0 ? this.cache.get(key) : undefined
+      if (hit !== undefined) {
+        try {
+          const r = await this.updateFrom(hit.modRevision, clone(hit.object), namespace, name, mutate, ctx, opts)
+          if (r !== 'retry' && r !== 'noop') return r
+        } catch (err) {
+          if (!(err instanceof ApiError)) throw err
+        }
+        continue
+      }
       let current: StoredKV | undefined
       try {
         current = (await this.storage.get(key)).kv
@@ -401,49 +415,66 @@ export class ResourceStore {
         throw storageToApiError(err)
       }
       const old = current === undefined ? undefined : decodeKV(current)
-      if (old === undefined && !(opts.createIfMissing ?? false)) throw this.notFound(name)
-      const next = clone(await mutate(old === undefined ? undefined : clone(old)))
-      const nextMeta = metaOf(next)
-      if (nextMeta.name !== undefined && nextMeta.name !== name) {
-        throw badRequest(`the name of the object (${String(nextMeta.name)}) does not match the name on the URL (${name})`)
-      }
-      nextMeta.name = name
-      if (old === undefined) {
-        if (opts.subresource !== undefined && opts.subresource !== '') throw this.notFound(name)
-        const created = await this.create(namespace, next, ctx)
-        return { object: created, created: true }
-      }
-      const pinned = nextMeta.resourceVersion
-      if (pinned !== undefined && pinned !== '' && pinned !== metaOf(old).resourceVersion) {
-        throw staleConflict(this.rt.plural, this.rt.group, name)
-      }
-      const merged = await this.prepareUpdate(old, next, ctx, opts.subresource ?? '')
-      if (merged === old) return { object: old, created: false }
-      if (ctx.dryRun) return { object: merged, created: false }
-      const terminatedNow = this.finalizedDeletion(merged)
-      try {
-        if (terminatedNow) {
-          const del = await this.storage.delete(key, current!.modRevision, this.writeOptions(ctx.fence, old, undefined))
-          if (del.ok) {
-            metaOf(merged).resourceVersion = String(del.revision)
-            await this.hooks.deleted(this.rt, merged)
-            return { object: merged, created: false }
-          }
-          this.throwIfFenced(del, ctx.fence, name)
-        } else {
-          const res = await this.storage.update(key, encodeObject(merged), current!.modRevision, this.writeOptions(ctx.fence, old, merged))
-          if (res.ok) {
-            metaOf(merged).resourceVersion = String(res.revision)
-            return { object: merged, created: false }
-          }
-          this.throwIfFenced(res, ctx.fence, name)
-        }
-      } catch (err) {
-        throw storageToApiError(err)
-      }
-      if (opts.pinned === true && pinned !== undefined && pinned !== '') throw staleConflict(this.rt.plural, this.rt.group, name)
+      const r = await this.updateFrom(current?.modRevision, old, namespace, name, mutate, ctx, opts)
+      if (r === 'noop') return { object: old!, created: false }
+      if (r !== 'retry') return r
     }
     throw conflict(this.rt.plural, this.rt.group, name, 'too many concurrent updates, please retry')
+  }
+
+  /** One read-modify-write attempt from `old` (at `modRevision`): the result, a no-op, or 'retry' after a lost race. */
+  private async updateFrom(
+    modRevision: number | undefined,
+    old: KubeObject | undefined,
+    namespace: string,
+    name: string,
+    mutate: Mutation,
+    ctx: WriteContext,
+    opts: { subresource?: string; createIfMissing?: boolean; pinned?: boolean },
+  ): Promise<{ object: KubeObject; created: boolean } | 'noop' | 'retry'> {
+    const key = this.key(namespace, name)
+    if (old === undefined && !(opts.createIfMissing ?? false)) throw this.notFound(name)
+    const next = clone(await mutate(old === undefined ? undefined : clone(old)))
+    const nextMeta = metaOf(next)
+    if (nextMeta.name !== undefined && nextMeta.name !== name) {
+      throw badRequest(`the name of the object (${String(nextMeta.name)}) does not match the name on the URL (${name})`)
+    }
+    nextMeta.name = name
+    if (old === undefined) {
+      if (opts.subresource !== undefined && opts.subresource !== '') throw this.notFound(name)
+      const created = await this.create(namespace, next, ctx)
+      return { object: created, created: true }
+    }
+    const pinned = nextMeta.resourceVersion
+    if (pinned !== undefined && pinned !== '' && pinned !== metaOf(old).resourceVersion) {
+      throw staleConflict(this.rt.plural, this.rt.group, name)
+    }
+    const merged = await this.prepareUpdate(old, next, ctx, opts.subresource ?? '')
+    if (merged === old) return 'noop'
+    if (ctx.dryRun) return { object: merged, created: false }
+    const terminatedNow = this.finalizedDeletion(merged)
+    try {
+      if (terminatedNow) {
+        const del = await this.storage.delete(key, modRevision, this.writeOptions(ctx.fence, old, undefined))
+        if (del.ok) {
+          metaOf(merged).resourceVersion = String(del.revision)
+          await this.hooks.deleted(this.rt, merged)
+          return { object: merged, created: false }
+        }
+        this.throwIfFenced(del, ctx.fence, name)
+      } else {
+        const res = await this.storage.update(key, encodeObject(merged), modRevision!, this.writeOptions(ctx.fence, old, merged))
+        if (res.ok) {
+          metaOf(merged).resourceVersion = String(res.revision)
+          return { object: merged, created: false }
+        }
+        this.throwIfFenced(res, ctx.fence, name)
+      }
+    } catch (err) {
+      throw storageToApiError(err)
+    }
+    if (opts.pinned === true && pinned !== undefined && pinned !== '') throw staleConflict(this.rt.plural, this.rt.group, name)
+    return 'retry'
   }
 
   /** An update that removed the last finalizer of an object being deleted deletes it. */

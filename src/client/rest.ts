@@ -40,6 +40,13 @@ export interface RestClientOptions {
   backoff?: { initialMs?: number; maxMs?: number }
   clock?: Clock
   logger?: Logger
+  /**
+   * Headers added to every request (over the defaults above, under a request's own
+   * Accept/Content-Type). A function is called again for every attempt, so a retry
+   * carries what holds at that moment; one that throws refuses the request with its
+   * error before anything is sent (fenced clients use this, see src/leader-election).
+   */
+  headers?: Record<string, string> | (() => Record<string, string> | undefined)
 }
 
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE'
@@ -103,8 +110,12 @@ export class RestClient {
   private readonly backoffInitialMs: number
   private readonly backoffMaxMs: number
   private readonly headers: Record<string, string>
+  private readonly extraHeaders: RestClientOptions['headers']
+  /** What this client was made with, so a variant can be made from it (withOptions). */
+  readonly options: Readonly<RestClientOptions>
 
   constructor(opts: RestClientOptions) {
+    this.options = { ...opts }
     const list = typeof opts.urls === 'string' ? [opts.urls] : [...opts.urls]
     if (list.length === 0) throw new Error('RestClient needs at least one apiserver URL')
     this.urls = list.map((u) => new URL(u))
@@ -130,6 +141,16 @@ export class RestClient {
       Accept: 'application/json',
     }
     if (opts.token !== undefined) this.headers.Authorization = `Bearer ${opts.token}`
+    this.extraHeaders = opts.headers
+  }
+
+  /**
+   * A new client with this one's options, `changes` replacing the fields they name
+   * (a `headers` given here replaces this client's, it does not add to them). It has
+   * its own connections, rate limit and current master; close() it on its own.
+   */
+  withOptions(changes: Partial<RestClientOptions>): RestClient {
+    return new RestClient({ ...this.options, ...changes })
   }
 
   /** Typed access to one resource, in one namespace (or all, for lists and watches). */
@@ -238,7 +259,8 @@ export class RestClient {
     const url = joinUrl(base, opts.path, opts.query)
     const origin = url.origin
     const secure = url.protocol === 'https:'
-    const headers: Record<string, string> = { ...this.headers }
+    const extra = typeof this.extraHeaders === 'function' ? this.extraHeaders() : this.extraHeaders
+    const headers: Record<string, string> = { ...this.headers, ...extra }
     if (opts.accept !== undefined) headers.Accept = opts.accept
     let payload: Buffer | undefined
     if (opts.body !== undefined) {

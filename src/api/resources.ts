@@ -5,7 +5,7 @@
 
 export type Verb = 'create' | 'delete' | 'deletecollection' | 'get' | 'list' | 'patch' | 'update' | 'watch'
 
-export type Subresource = 'status' | 'scale' | 'binding' | 'eviction' | 'log'
+export type Subresource = 'status' | 'scale' | 'binding' | 'eviction' | 'log' | 'finalize'
 
 export interface ResourceType {
   /** '' for the core (legacy) group served under /api/v1. */
@@ -52,7 +52,7 @@ function groupVersion(group: string, version: string, entries: Entry[]): Resourc
 
 export const RESOURCES: readonly ResourceType[] = [
   ...groupVersion('', 'v1', [
-    { kind: 'Namespace', plural: 'namespaces', namespaced: false, shortNames: ['ns'], verbs: NO_COLLECTION_DELETE, subresources: ['status'] },
+    { kind: 'Namespace', plural: 'namespaces', namespaced: false, shortNames: ['ns'], verbs: NO_COLLECTION_DELETE, subresources: ['status', 'finalize'] },
     { kind: 'Pod', plural: 'pods', namespaced: true, shortNames: ['po'], categories: ['all'], subresources: ['status', 'binding', 'eviction', 'log'] },
     { kind: 'Node', plural: 'nodes', namespaced: false, shortNames: ['no'], subresources: ['status'] },
     { kind: 'Service', plural: 'services', namespaced: true, shortNames: ['svc'], categories: ['all'], subresources: ['status'] },

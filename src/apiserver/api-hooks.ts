@@ -8,6 +8,7 @@ import { FieldSelectorError, fieldMatcher } from '../api/fields.js'
 import { LabelSelectorError, parseSelector } from '../api/labels.js'
 import { apiVersionOf, type ResourceType } from '../api/resources.js'
 import { toTable } from '../api/tables.js'
+import { validateNamespaceFinalizeUpdate } from '../api/validation/core.js'
 import { formatFieldErrors, validateCreate, validateStatusUpdate, validateUpdate } from '../api/validation/index.js'
 import type { Admission } from './admission/index.js'
 import type { HandlerDeps } from './http/resource-handler.js'
@@ -36,7 +37,12 @@ export function objectHooks(admission: Admission): ObjectHooks {
       if (create && rt.group === 'batch' && rt.kind === 'Job') jobSelectorDefaults(obj, String((obj.metadata ?? {}).uid ?? ''))
     },
     validateCreate: (rt, obj) => validateCreate(rt, obj) as FieldError[],
-    validateUpdate: (rt, old, obj, subresource) => (subresource === 'status' ? validateStatusUpdate(rt, old, obj) : validateUpdate(rt, old, obj)) as FieldError[],
+    validateUpdate: (rt, old, obj, subresource) =>
+      (subresource === 'status'
+        ? validateStatusUpdate(rt, old, obj)
+        : subresource === 'finalize'
+          ? [...validateUpdate(rt, old, obj), ...validateNamespaceFinalizeUpdate(obj, old)]
+          : validateUpdate(rt, old, obj)) as FieldError[],
     invalidMessage: (rt, name, errs) => formatFieldErrors(rt, name, errs),
     admit: (op, rt, obj, old, dryRun) => admission.admit(op, rt, obj, old, dryRun),
     createFailed: (rt, obj) => admission.createFailed(rt, obj),

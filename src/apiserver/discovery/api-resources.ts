@@ -40,6 +40,8 @@ export function subresourceKind(rt: ResourceType, sub: Subresource): Subresource
       return { group: 'policy', version: 'v1', kind: 'Eviction', verbs: ['create'] }
     case 'log':
       return { kind: rt.kind, verbs: ['get'] }
+    case 'finalize':
+      return { kind: rt.kind, verbs: ['update'] }
   }
 }
 

@@ -369,6 +369,7 @@ async function update(r: ResourceRequest): Promise<void> {
   const { info, store } = r
   const ctx = writeContext(r)
   if (info.subresource === 'scale') return updateScale(r, ctx)
+  if (info.subresource === 'finalize') return finalizeNamespace(r, ctx)
   const obj = await readObject(r)
   checkNamespace(r, obj)
   const { object, created } = await store.update(info.namespace, info.name, () => obj, ctx, {
@@ -584,6 +585,32 @@ async function createSubresource(r: ResourceRequest): Promise<void> {
   if (typeof delOpts.gracePeriodSeconds === 'number') opts.gracePeriodSeconds = delOpts.gracePeriodSeconds
   await store.delete(info.namespace, info.name, opts)
   sendJson(r.res, 201, success())
+}
+
+/**
+ * PUT namespaces/<name>/finalize: replaces spec.finalizers and nothing else, as
+ * kube-apiserver's FinalizeREST. The registry deletes a terminating namespace once
+ * these and its metadata.finalizers are empty.
+ */
+async function finalizeNamespace(r: ResourceRequest, ctx: WriteContext): Promise<void> {
+  const { info, store } = r
+  const obj = await readObject(r)
+  const spec = obj.spec
+  const finalizers = spec !== null && typeof spec === 'object' && !Array.isArray(spec) ? (spec as Record<string, unknown>).finalizers : undefined
+  const rv = metaOf(obj).resourceVersion
+  const { object } = await store.update(
+    info.namespace,
+    info.name,
+    (current) => {
+      const next: KubeObject = { ...current!, spec: { ...((current!.spec ?? {}) as Record<string, unknown>), finalizers: Array.isArray(finalizers) ? finalizers : [] } }
+      next.metadata = { ...metaOf(current!) }
+      if (typeof rv === 'string' && rv !== '') metaOf(next).resourceVersion = rv
+      return next
+    },
+    ctx,
+    { subresource: 'finalize', pinned: true },
+  )
+  send(r, 200, object)
 }
 
 function conflict409(name: string, why: string): ApiError {

@@ -272,6 +272,8 @@ function subresourcePath(rt: ResourceType, sub: ResourceType['subresources'][num
           patchOp(op, `patch${gv}${scope}${rt.kind}${Sub}`, `partially update ${sub} of the specified ${rt.kind}`, body, gvk),
         ],
       }
+    case 'finalize':
+      return { path, parameters, operations: [replaceOp(op, `replace${gv}${scope}${rt.kind}${Sub}`, `replace ${sub} of the specified ${rt.kind}`, body, gvk)] }
     case 'binding':
     case 'eviction':
       return {

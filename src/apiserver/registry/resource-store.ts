@@ -480,7 +480,7 @@ export class ResourceStore {
   /** An update that removed the last finalizer of an object being deleted deletes it. */
   private finalizedDeletion(obj: KubeObject): boolean {
     const m = metaOf(obj)
-    return m.deletionTimestamp !== undefined && (m.finalizers === undefined || m.finalizers.length === 0)
+    return m.deletionTimestamp !== undefined && (m.finalizers === undefined || m.finalizers.length === 0) && !this.strategy.holdsDeletion(obj)
   }
 
   /**
@@ -615,8 +615,9 @@ export class ResourceStore {
       // A second delete may only shorten the grace period.
       if (meta.deletionGracePeriodSeconds !== undefined) grace = Math.min(grace, meta.deletionGracePeriodSeconds)
     }
-    if (finalizers.size === 0 && grace === 0) return undefined
+    if (finalizers.size === 0 && grace === 0 && !this.strategy.holdsDeletion(obj)) return undefined
     const next = clone(obj)
+    this.strategy.prepareForDelete(next, obj)
     const nm = metaOf(next)
     if (finalizers.size > 0) nm.finalizers = [...finalizers]
     const now = Date.now()

@@ -5,6 +5,7 @@ import type { ResourceType } from '../../api/resources.js'
 import type { KubeObject } from '../watch-cache/types.js'
 import { rec, semanticEqual } from '../../api/json.js'
 import { computePodQOS } from '../../api/validation/pod.js'
+import { conflict } from '../status.js'
 
 export interface Strategy {
   /** Has a status subresource: the main resource's writes keep the stored status. */
@@ -19,6 +20,14 @@ export interface Strategy {
   prepareForUpdate(next: KubeObject, old: KubeObject): void
   /** Whether an update changed what generation counts. */
   specChanged(next: KubeObject, old: KubeObject): boolean
+  /**
+   * The object stays when deleted even with no finalizers and no grace period: a
+   * Namespace is only marked Terminating by its first delete, and goes once its
+   * spec.finalizers (the namespace controller's `kubernetes`) are gone.
+   */
+  holdsDeletion(obj: KubeObject): boolean
+  /** What marking `old` for deletion changes beyond deletionTimestamp (`next`, in place); may refuse the delete. */
+  prepareForDelete(next: KubeObject, old: KubeObject): void
 }
 
 
@@ -44,6 +53,7 @@ const CREATE_ON_UPDATE = new Set(['Endpoints', 'Event', 'Lease', 'EndpointSlice'
 export function strategyFor(rt: ResourceType): Strategy {
   const hasStatus = rt.subresources.includes('status')
   const tracksGeneration = GENERATION_KINDS.has(rt.kind)
+  const isNamespace = rt.kind === 'Namespace' && rt.group === ''
   return {
     hasStatus,
     tracksGeneration,
@@ -57,6 +67,8 @@ export function strategyFor(rt: ResourceType): Strategy {
     },
     prepareForUpdate(next, old) {
       if (rt.kind === 'Service' && rt.group === '') keepAllocatedValues(next, old)
+      // Only the finalize subresource changes a Namespace's spec.finalizers.
+      if (isNamespace) keepNamespaceFinalizers(next, old)
     },
     specChanged(next, old) {
       if (!semanticEqual(next.spec, old.spec)) return true
@@ -65,7 +77,34 @@ export function strategyFor(rt: ResourceType): Strategy {
       // Kinds without a spec (none served today) would never move.
       return false
     },
+    holdsDeletion(obj) {
+      if (!isNamespace) return false
+      return rec(obj.metadata).deletionTimestamp == null || namespaceFinalizers(obj).length > 0
+    },
+    prepareForDelete(next, old) {
+      if (!isNamespace) return
+      const name = String(rec(old.metadata).name ?? '')
+      // As kube-apiserver's namespace REST: a namespace already terminating goes only once finalized.
+      if (rec(old.metadata).deletionTimestamp != null && namespaceFinalizers(old).length > 0) {
+        throw conflict('namespaces', '', name, 'The system is ensuring all content is removed from this namespace.  Upon completion, this namespace will automatically be purged by the system.')
+      }
+      next.status = { ...rec(next.status), phase: 'Terminating' }
+    },
   }
+}
+
+function keepNamespaceFinalizers(next: KubeObject, old: KubeObject): void {
+  const kept = rec(old.spec).finalizers
+  if (kept === undefined && next.spec === undefined) return
+  const spec = { ...rec(next.spec) }
+  if (kept === undefined) delete spec.finalizers
+  else spec.finalizers = kept
+  next.spec = spec
+}
+
+function namespaceFinalizers(obj: KubeObject): unknown[] {
+  const f = rec(obj.spec).finalizers
+  return Array.isArray(f) ? f : []
 }
 
 /** A Service update without clusterIP or nodePort keeps the allocated ones, as Kubernetes does. */

@@ -1,0 +1,78 @@
+// The controller-manager: while this master holds the kube-controller-manager Lease,
+// every enabled controller runs over one set of shared informers; when the Lease is
+// lost the signal aborts and everything of the term stops (informers, queues,
+// workers), so the next term starts from a fresh list, not a cache that went stale
+// while another master was in charge.
+import { setMaxListeners } from 'node:events'
+import type { Registry } from 'prom-client'
+import { EventRecorder, type Logger, type RestClient, SharedInformerFactory, silentLogger } from '../client/index.js'
+import { garbageCollectorController } from './garbage-collector/controller.js'
+import { namespaceController } from './namespace.js'
+import { serviceAccountController } from './serviceaccount.js'
+import type { ControllerContext, ControllerFactory } from './types.js'
+
+/** Every controller we have, by kube-controller-manager's name. */
+export const CONTROLLERS: Record<string, ControllerFactory> = {
+  garbagecollector: garbageCollectorController,
+  namespace: namespaceController,
+  serviceaccount: serviceAccountController,
+}
+
+export interface ControllerManagerOptions {
+  client: RestClient
+  writer: RestClient
+  host?: string
+  logger?: Logger
+  metrics?: Registry
+  /** kube-controller-manager's --controllers: `*` for all, `-name` to leave one out. Default all. */
+  controllers?: string[]
+}
+
+export function enabledControllers(spec: readonly string[] = ['*']): string[] {
+  const all = Object.keys(CONTROLLERS)
+  for (const s of spec) {
+    const name = s.replace(/^-/, '')
+    if (s !== '*' && !all.includes(name)) throw new Error(`unknown controller "${name}"; known: ${all.join(', ')}`)
+  }
+  return all.filter((n) => !spec.includes(`-${n}`) && (spec.includes('*') || spec.includes(n)))
+}
+
+export class ControllerManager {
+  constructor(private readonly opts: ControllerManagerOptions) {}
+
+  async run(signal: AbortSignal): Promise<void> {
+    // Every informer's cache-sync wait listens on the term's signal.
+    setMaxListeners(0, signal)
+    const logger = this.opts.logger ?? silentLogger
+    const informers = new SharedInformerFactory(this.opts.client)
+    const recorders: EventRecorder[] = []
+    const ctx: ControllerContext = {
+      informers,
+      client: this.opts.client,
+      writer: this.opts.writer,
+      logger,
+      ...(this.opts.metrics === undefined ? {} : { metrics: this.opts.metrics }),
+      events: (component) => {
+        const r = new EventRecorder({ client: this.opts.writer, component, logger, ...(this.opts.host === undefined ? {} : { host: this.opts.host }) })
+        recorders.push(r)
+        return r
+      },
+    }
+    const controllers = enabledControllers(this.opts.controllers).map((name) => CONTROLLERS[name]!(ctx))
+    informers.start()
+    try {
+      if (!(await informers.waitForCacheSync(signal))) return
+      logger.info({ controllers: controllers.map((c) => c.name) }, 'controllers starting')
+      await Promise.all(
+        controllers.map((c) =>
+          c.run(signal).catch((err: unknown) => {
+            logger.error({ err, controller: c.name }, 'controller failed')
+          }),
+        ),
+      )
+    } finally {
+      informers.shutdown()
+      await Promise.allSettled(recorders.map((r) => r.flush()))
+    }
+  }
+}

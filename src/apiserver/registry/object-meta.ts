@@ -51,3 +51,16 @@ export function generateName(base: string): string {
 export function newUid(): string {
   return randomUUID()
 }
+
+/**
+ * ObjectMeta's collections are `omitempty` in Go: an empty `labels: {}` or
+ * `ownerReferences: []` is not stored or shown by Kubernetes (e.g. after a patch
+ * removed the last owner reference). Dropped in place, so clients see what they
+ * would from kube-apiserver.
+ */
+export function dropEmptyMetaCollections(meta: Meta): void {
+  for (const k of ['labels', 'annotations', 'finalizers', 'ownerReferences', 'managedFields'] as const) {
+    const v = meta[k]
+    if (Array.isArray(v) ? v.length === 0 : v !== null && typeof v === 'object' && Object.keys(v).length === 0) delete meta[k]
+  }
+}

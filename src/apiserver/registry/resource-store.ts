@@ -23,7 +23,7 @@ import type { CachedObject, KubeObject, WatchCacheApi } from '../watch-cache/typ
 import { TooLargeResourceVersionError } from '../watch-cache/types.js'
 import { decodeKV, encodeObject } from './codec.js'
 import { clone, semanticEqual } from '../../api/json.js'
-import { generateName, type Meta, metaOf, newUid, timestamp } from './object-meta.js'
+import { dropEmptyMetaCollections, generateName, type Meta, metaOf, newUid, timestamp } from './object-meta.js'
 import { type Strategy, strategyFor } from './strategy.js'
 
 export interface FieldError {
@@ -301,6 +301,7 @@ export class ResourceStore {
     else delete meta.generation
     this.strategy.prepareForCreate(obj)
     this.hooks.defaults(this.rt, obj, true)
+    dropEmptyMetaCollections(meta)
     this.validate(obj, this.hooks.validateCreate(this.rt, obj))
     await this.hooks.admit('CREATE', this.rt, obj, undefined, ctx.dryRun)
     if (ctx.applied !== true) this.hooks.recordUpdate(this.rt, undefined, obj, ctx.fieldManager, now, '')
@@ -523,6 +524,7 @@ export class ResourceStore {
     }
     if (subresource === '') this.strategy.prepareForUpdate(next, old)
     this.hooks.defaults(this.rt, next, false)
+    dropEmptyMetaCollections(metaOf(next))
     if (this.strategy.tracksGeneration && subresource !== 'status' && this.strategy.specChanged(next, old)) {
       metaOf(next).generation = Number(oldMeta.generation ?? 0) + 1
     }

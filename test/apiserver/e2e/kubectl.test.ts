@@ -260,6 +260,53 @@ t.test('delete, with cascade', async (t) => {
   t.match(rs.stdout, 'replicaset.apps "cache" deleted')
 })
 
+t.test('cascading deletes and namespace deletion complete (garbage collector, namespace controller)', async (t) => {
+  const owner = JSON.parse((await c.kubectl(['create', 'configmap', 'owner', '-n', 'demo', '-o', 'json'])).stdout) as { metadata: { uid: string } }
+  const dependent = (name: string) => `apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: ${name}
+  namespace: demo
+  ownerReferences: [{apiVersion: v1, kind: ConfigMap, name: owner, uid: ${owner.metadata.uid}, blockOwnerDeletion: true}]
+`
+  await c.kubectl(['apply', '-f', '-'], { input: dependent('kept') })
+  const orphan = await c.kubectl(['delete', 'configmap', 'owner', '-n', 'demo', '--cascade=orphan', '--timeout=60s'])
+  t.match(orphan.stdout, 'configmap "owner" deleted', '--cascade=orphan waits for the orphan finalizer and completes')
+  const kept = JSON.parse((await c.kubectl(['get', 'configmap', 'kept', '-n', 'demo', '-o', 'json'])).stdout) as { metadata: { ownerReferences?: unknown[] } }
+  t.equal(kept.metadata.ownerReferences, undefined, 'the dependent stays, without its owner reference')
+
+  const owner2 = JSON.parse((await c.kubectl(['create', 'configmap', 'owner2', '-n', 'demo', '-o', 'json'])).stdout) as { metadata: { uid: string } }
+  await c.kubectl(['apply', '-f', '-'], { input: dependent('goes').replace(owner.metadata.uid, owner2.metadata.uid).replace('name: owner,', 'name: owner2,') })
+  const fg = await c.kubectl(['delete', 'configmap', 'owner2', '-n', 'demo', '--cascade=foreground', '--timeout=60s'])
+  t.match(fg.stdout, 'configmap "owner2" deleted')
+  t.match((await c.kubectl(['get', 'configmap', 'goes', '-n', 'demo'], { allowFail: true })).stderr, /not found/, 'foreground deletion took the dependent first')
+
+  await c.kubectl(['create', 'namespace', 'doomed'])
+  await c.kubectl(['create', 'configmap', 'inside', '-n', 'doomed'])
+  const ns = await c.kubectl(['delete', 'namespace', 'doomed', '--timeout=90s'], { timeoutMs: 100_000 })
+  t.match(ns.stdout, 'namespace "doomed" deleted')
+  t.match((await c.kubectl(['get', 'namespace', 'doomed'], { allowFail: true })).stderr, /not found/, 'the namespace and its content are gone')
+})
+
+t.test('the scheduler and controller-manager leases name their holders', async (t) => {
+  const deadline = Date.now() + 60_000
+  for (;;) {
+    const out = await c.kubectl(['get', 'lease', '-n', 'kube-system', '-o', 'jsonpath={range .items[*]}{.metadata.name}={.spec.holderIdentity}{"\\n"}{end}'])
+    const holders = Object.fromEntries(out.stdout.trim().split('\n').filter(Boolean).map((l) => l.split('=')))
+    if (/^master-\d_/.test(holders['kube-scheduler'] ?? '') && /^master-\d_/.test(holders['kube-controller-manager'] ?? '')) {
+      t.pass(`holders: ${JSON.stringify(holders)}`)
+      break
+    }
+    if (Date.now() > deadline) {
+      t.fail(`no holders yet: ${out.stdout}`)
+      break
+    }
+    await new Promise((r) => setTimeout(r, 500))
+  }
+  const table = await c.kubectl(['get', 'lease', '-n', 'kube-system'])
+  t.match(table.stdout, /NAME\s+HOLDER\s+AGE/)
+})
+
 t.test('every master serves the same cluster', async (t) => {
   await c.kubectl(['--context', 'master-2', 'create', 'configmap', 'from-two', '-n', 'demo', '--from-literal=k=v'])
   const three = (await c.kubectl(['--context', 'master-3', 'get', 'configmap', 'from-two', '-n', 'demo', '-o', 'jsonpath={.data.k}'])).stdout

@@ -51,6 +51,7 @@ export class MasterProcess {
   private tail = ''
   private partial = ''
   private readonly windows: LoopWindow[] = []
+  private readonly tracked = new Map<string, number>()
 
   constructor(
     readonly name: string,
@@ -73,10 +74,21 @@ export class MasterProcess {
     return this.tail.trim()
   }
 
+  /** Counts output lines containing `text` from now on (the tail keeps only the last 4 KiB). */
+  track(text: string): void {
+    if (!this.tracked.has(text)) this.tracked.set(text, 0)
+  }
+
+  /** Lines seen containing a tracked `text`. */
+  seen(text: string): number {
+    return this.tracked.get(text) ?? 0
+  }
+
   spawn(argv: string[], onExit: (err: Error) => void): void {
     const [cmd, ...args] = argv
     const child = spawn(cmd!, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NODE_OPTIONS: '' } })
     this.child = child
+    this.exitCode = undefined
     const take = (chunk: Buffer) => this.take(chunk.toString('utf8'))
     child.stdout!.on('data', take)
     child.stderr!.on('data', take)
@@ -100,7 +112,10 @@ export class MasterProcess {
         } catch {
           // a torn line: skip it
         }
-      } else this.tail = (this.tail + line + '\n').slice(-4096)
+      } else {
+        this.tail = (this.tail + line + '\n').slice(-4096)
+        for (const [text, n] of this.tracked) if (line.includes(text)) this.tracked.set(text, n + 1)
+      }
     }
   }
 
@@ -165,6 +180,11 @@ export interface TargetOptions {
   nodeFlags?: string[]
   startTimeoutMs?: number
   log?: (line: string) => void
+  /**
+   * Extra `raftplane master` flags. Default: --no-scheduler --no-controller-manager,
+   * so the apiserver figures are the apiserver's alone (as kube-apiserver on etcd).
+   */
+  masterFlags?: string[]
 }
 
 // Every target not yet stopped, so a signal or exit ends its processes.
@@ -203,6 +223,8 @@ export class ApiTarget {
   driven = 0
   /** When every apiserver answered /readyz (wall-clock ms). */
   readyAtMs = 0
+  /** Each embedded master's argv, without the master flags. */
+  private argvs: string[][] = []
   private stopped = false
 
   private constructor(readonly opts: TargetOptions) {
@@ -220,6 +242,10 @@ export class ApiTarget {
       await t.stop()
       throw err
     }
+  }
+
+  private get masterFlags(): string[] {
+    return this.opts.masterFlags ?? ['--no-scheduler', '--no-controller-manager']
   }
 
   get master(): MasterProcess {
@@ -247,33 +273,46 @@ export class ApiTarget {
     const peer = (i: number) => `http://127.0.0.1:${p[4 * i + 3]}`
     const cluster = names.map((name, i) => `${name}=${peer(i)}`).join(',')
     this.masters = names.map((name, i) => new MasterProcess(name, p[4 * i]!, p[4 * i + 1]!, `http://127.0.0.1:${p[4 * i + 2]}`))
-    const failure = this.failureSignal()
     // Every master gets the node flags (a profile names its process id); only the driven one's is read.
     const argv = raftplaneArgv(this.opts.nodeFlags)
-    this.masters.forEach((m, i) =>
-      m.spawn(
-        [
-          ...argv,
-          'master',
-          `--name=${m.name}`,
-          `--data-dir=${join(this.dir, m.name)}`,
-          `--listen-client-urls=${m.clientUrl}`,
-          `--advertise-client-urls=${m.clientUrl}`,
-          `--listen-peer-urls=${peer(i)}`,
-          `--initial-advertise-peer-urls=${peer(i)}`,
-          `--initial-cluster=${cluster}`,
-          '--initial-cluster-state=new',
-          `--initial-cluster-token=${token}`,
-          '--log-level=warn',
-          '--insecure',
-          '--bind-address=127.0.0.1',
-          `--secure-port=${m.apiPort}`,
-          `--node-api-port=${m.nodeApiPort}`,
-        ],
-        failure.fail,
-      ),
-    )
-    this.opts.log?.(`  started ${n} masters (${argv.slice(1).join(' ')} master …), waiting for /readyz`)
+    this.argvs = this.masters.map((m, i) => [
+      ...argv,
+      'master',
+      `--name=${m.name}`,
+      `--data-dir=${join(this.dir, m.name)}`,
+      `--listen-client-urls=${m.clientUrl}`,
+      `--advertise-client-urls=${m.clientUrl}`,
+      `--listen-peer-urls=${peer(i)}`,
+      `--initial-advertise-peer-urls=${peer(i)}`,
+      `--initial-cluster=${cluster}`,
+      '--initial-cluster-state=new',
+      `--initial-cluster-token=${token}`,
+      '--log-level=warn',
+      '--insecure',
+      '--bind-address=127.0.0.1',
+      `--secure-port=${m.apiPort}`,
+      `--node-api-port=${m.nodeApiPort}`,
+    ])
+    await this.spawnEmbedded()
+  }
+
+  /**
+   * Stops every master and starts them again on the same data with other master
+   * flags (the scheduler bench fills the cluster with the scheduler off, then
+   * measures a scheduler that starts with all the work pending).
+   */
+  async restartMasters(masterFlags: string[]): Promise<void> {
+    await Promise.all(this.masters.map((m) => m.stop()))
+    this.opts.masterFlags = masterFlags
+    await this.spawnEmbedded()
+  }
+
+  private async spawnEmbedded(): Promise<void> {
+    const n = this.masters.length
+    const failure = this.failureSignal()
+    this.masters.forEach((m, i) => m.spawn([...this.argvs[i]!, ...this.masterFlags], failure.fail))
+    const argv = this.argvs[0]!
+    this.opts.log?.(`  started ${n} masters (${argv.slice(1, argv.indexOf('master')).join(' ')} master …), waiting for /readyz`)
     await Promise.race([failure.promise, this.waitReady()])
     // Drive the store leader's apiserver: the busiest master, where a slow event loop would cost an election.
     const statuses = new StatusClients(this.masters.map((m) => m.clientUrl!.slice('http://'.length)))
@@ -303,6 +342,7 @@ export class ApiTarget {
         '--bind-address=127.0.0.1',
         `--secure-port=${m.apiPort}`,
         `--node-api-port=${m.nodeApiPort}`,
+        ...this.masterFlags,
       ],
       failure.fail,
     )

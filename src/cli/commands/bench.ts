@@ -14,6 +14,7 @@ import { StoreStartError } from '../../../bench/kv/cluster.js'
 import { formatRaftBench, runRaftBench } from '../../../bench/raft/run.js'
 import { machineLine, writeResultsSection } from '../../../bench/results-file.js'
 import { registerApiserverBench } from '../../../bench/apiserver/command.js'
+import { registerSchedulerBench } from '../../../bench/scheduler/command.js'
 
 interface RaftBenchFlags {
   quick?: boolean
@@ -189,4 +190,5 @@ export function registerBench(program: Command): void {
     .option('--results <file>', 'rewrite the kv section of this results file (bench/RESULTS.md)')
     .action(benchKv)
   registerApiserverBench(bench)
+  registerSchedulerBench(bench)
 }

@@ -1,6 +1,7 @@
 // `raftplane master`: one master — a store member (the etcd flags of `raftplane
-// store`) and the API server over it; with --etcd-servers the API server runs on an
-// external etcd cluster instead, as kube-apiserver does.
+// store`), the API server over it, and the leader-elected scheduler and
+// controller-manager; with --etcd-servers the API server runs on an external etcd
+// cluster instead, as kube-apiserver does.
 import * as grpc from '@grpc/grpc-js'
 import { type Command, Option } from 'commander'
 import { readFile } from 'node:fs/promises'
@@ -12,7 +13,40 @@ import type { Storage } from '../../apiserver/storage/interface.js'
 import { LocalStorage } from '../../apiserver/storage/local.js'
 import { RemoteStorage } from '../../apiserver/storage/remote.js'
 import { StoreMember } from '../../kv/server/store-member.js'
+import { parse as parseYaml } from 'yaml'
+import { parseSchedulerConfig } from '../../scheduler/framework/profile.js'
+import type { Profile } from '../../scheduler/framework/types.js'
+import { parseGoDuration } from '../go-duration.js'
+import { MasterLoops } from '../master-loops.js'
 import { addStoreFlags, configFromFlags, type StoreFlags } from './store.js'
+
+function durationFlag(v: string, flag: string): number {
+  try {
+    return parseGoDuration(v)
+  } catch (err) {
+    throw new Error(`${flag}: ${(err as Error).message}`, { cause: err })
+  }
+}
+
+async function schedulerConfigFile(file: string): Promise<Profile[]> {
+  let doc: unknown
+  try {
+    doc = parseYaml(await readFile(file, 'utf8'))
+  } catch (err) {
+    throw new Error(`--scheduler-config ${file}: ${(err as Error).message}`, { cause: err })
+  }
+  try {
+    return parseSchedulerConfig(doc)
+  } catch (err) {
+    throw new Error(`--scheduler-config ${file}: ${(err as Error).message}`, { cause: err })
+  }
+}
+
+/** Where the master's own loops reach its apiserver: the bind address, or loopback for a wildcard. */
+function loopbackHost(bind: string): string {
+  if (bind === '0.0.0.0' || bind === '' || bind === '::') return '127.0.0.1'
+  return bind.includes(':') ? `[${bind}]` : bind
+}
 
 interface MasterFlags extends StoreFlags {
   bindAddress: string
@@ -22,6 +56,12 @@ interface MasterFlags extends StoreFlags {
   tlsPrivateKeyFile?: string
   etcdServers?: string
   nodeApiPort: string
+  scheduler: boolean
+  controllerManager: boolean
+  schedulerConfig?: string
+  leaderElectLeaseDuration: string
+  leaderElectRenewDeadline: string
+  leaderElectRetryPeriod: string
 }
 
 export function registerMaster(program: Command): void {
@@ -33,6 +73,12 @@ export function registerMaster(program: Command): void {
     .addOption(new Option('--tls-private-key-file <file>', 'private key for --tls-cert-file'))
     .addOption(new Option('--etcd-servers <urls>', 'run on these external etcd endpoints instead of an embedded store member (comma-separated)'))
     .addOption(new Option('--node-api-port <port>', 'the port of the node gRPC API (kubelets, kube-proxies); 0 picks a free one').default('6543'))
+    .addOption(new Option('--no-scheduler', 'do not campaign for the kube-scheduler Lease (this master never schedules)'))
+    .addOption(new Option('--no-controller-manager', 'do not campaign for the kube-controller-manager Lease'))
+    .addOption(new Option('--scheduler-config <file>', 'a KubeSchedulerConfiguration (kubescheduler.config.k8s.io/v1) file: profiles, plugin weights, scoring strategy'))
+    .addOption(new Option('--leader-elect-lease-duration <duration>', 'how long a non-leader waits after the last renewal before taking a Lease over').default('15s'))
+    .addOption(new Option('--leader-elect-renew-deadline <duration>', 'how long a leader keeps trying to renew before it stops leading').default('10s'))
+    .addOption(new Option('--leader-elect-retry-period <duration>', 'how often electors try to acquire or renew').default('2s'))
     .action(async (f: MasterFlags) => {
       const cfg = configFromFlags(f)
       const level = cfg.logLevel === 'panic' ? 'fatal' : cfg.logLevel
@@ -68,12 +114,33 @@ export function registerMaster(program: Command): void {
       if (!Number.isInteger(nodePort) || nodePort < 0 || nodePort > 65535) throw new Error(`--node-api-port: not a port: ${f.nodeApiPort}`)
       const creds = tls === undefined ? grpc.ServerCredentials.createInsecure() : grpc.ServerCredentials.createSsl(null, [{ cert_chain: tls.cert, private_key: tls.key }], false)
       await nodeApi.listen(f.bindAddress, nodePort, creds)
+      const loops = new MasterLoops({
+        apiUrl: `${tls === undefined ? 'http' : 'https'}://${loopbackHost(f.bindAddress)}:${bound}`,
+        masterName: cfg.name,
+        logger,
+        metrics,
+        lease: {
+          leaseDurationMs: durationFlag(f.leaderElectLeaseDuration, '--leader-elect-lease-duration'),
+          renewDeadlineMs: durationFlag(f.leaderElectRenewDeadline, '--leader-elect-renew-deadline'),
+          retryPeriodMs: durationFlag(f.leaderElectRetryPeriod, '--leader-elect-retry-period'),
+        },
+        scheduler: f.scheduler,
+        controllerManager: f.controllerManager,
+        ...(f.schedulerConfig === undefined ? {} : { schedulerProfiles: await schedulerConfigFile(f.schedulerConfig) }),
+      })
+      // Campaign only once this master's apiserver serves: a master that cannot serve should not lead.
+      void api.ready().then(
+        () => loops.start(),
+        () => undefined,
+      )
       await new Promise<void>((resolve) => {
         const stop = (): void => resolve()
         process.once('SIGINT', stop)
         process.once('SIGTERM', stop)
         member?.server.once('fatal', stop)
       })
+      // Leases are released first, while the apiserver can still write the release.
+      await loops.stop()
       await nodeApi.stop()
       await api.stop()
       await storage.close()

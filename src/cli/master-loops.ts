@@ -1,0 +1,92 @@
+// The leader-only loops every master runs beside its apiserver: the scheduler and
+// the controller-manager, each behind its own Lease in kube-system. Every master
+// campaigns; only the holder runs the loop, with a client whose writes are fenced by
+// the Lease, and stops it the moment the Lease is lost. They talk to their own
+// master's apiserver over loopback, as kube-scheduler does on a kubeadm master.
+import type { Registry } from 'prom-client'
+import type { Logger } from '../client/logger.js'
+import { RestClient } from '../client/rest.js'
+import { LeaderElector, newIdentity } from '../leader-election/index.js'
+import { ControllerManager } from '../controllers/manager.js'
+import { Scheduler } from '../scheduler/scheduler.js'
+import type { Profile } from '../scheduler/framework/types.js'
+
+export interface LeaseTimings {
+  leaseDurationMs: number
+  renewDeadlineMs: number
+  retryPeriodMs: number
+}
+
+export interface MasterLoopsOptions {
+  /** This master's apiserver, e.g. `https://127.0.0.1:6443`. */
+  apiUrl: string
+  masterName: string
+  logger: Logger & { child(bindings: object): Logger }
+  metrics: Registry
+  lease: LeaseTimings
+  scheduler: boolean
+  controllerManager: boolean
+  schedulerProfiles?: Profile[]
+}
+
+export class MasterLoops {
+  private readonly abort = new AbortController()
+  private readonly running: Promise<void>[] = []
+
+  constructor(private readonly opts: MasterLoopsOptions) {}
+
+  start(): void {
+    if (this.opts.scheduler) {
+      this.campaign('kube-scheduler', (writer, signal, log) =>
+        new Scheduler({
+          client: this.client(),
+          writer,
+          host: this.opts.masterName,
+          logger: log,
+          metrics: this.opts.metrics,
+          ...(this.opts.schedulerProfiles === undefined ? {} : { profiles: this.opts.schedulerProfiles }),
+        }).run(signal),
+      )
+    }
+    if (this.opts.controllerManager) {
+      this.campaign('kube-controller-manager', (writer, signal, log) =>
+        new ControllerManager({ client: this.client(), writer, host: this.opts.masterName, logger: log, metrics: this.opts.metrics }).run(signal),
+      )
+    }
+  }
+
+  /** Stops the loops and hands the Leases over (released, so another master takes them at once). */
+  async stop(): Promise<void> {
+    this.abort.abort()
+    await Promise.allSettled(this.running)
+  }
+
+  private client(extra: Partial<ConstructorParameters<typeof RestClient>[0]> = {}): RestClient {
+    // Our own apiserver over loopback: its certificate names the master, not 127.0.0.1's owner.
+    return new RestClient({ urls: this.opts.apiUrl, tls: { insecureSkipVerify: true }, qps: 0, userAgent: 'raftplane-master', ...extra })
+  }
+
+  private campaign(name: string, loop: (writer: RestClient, signal: AbortSignal, log: Logger) => Promise<void>): void {
+    const log = this.opts.logger.child({ component: name })
+    const identity = newIdentity(this.opts.masterName)
+    const elector: LeaderElector = new LeaderElector({
+      client: this.client({ timeoutMs: this.opts.lease.renewDeadlineMs / 2 }),
+      namespace: 'kube-system',
+      name,
+      identity,
+      leaseDurationMs: this.opts.lease.leaseDurationMs,
+      renewDeadlineMs: this.opts.lease.renewDeadlineMs,
+      retryPeriodMs: this.opts.lease.retryPeriodMs,
+      releaseOnCancel: true,
+      logger: log,
+      metrics: this.opts.metrics,
+      onStartedLeading: (signal) => {
+        log.info({ identity }, 'started leading')
+        loop(elector.fencedClient(this.client()), signal, log).catch((err: unknown) => log.error({ err }, `${name} loop failed`))
+      },
+      onStoppedLeading: () => log.info({ identity }, 'stopped leading'),
+      onNewLeader: (holder) => log.info({ holder }, 'new leader observed'),
+    })
+    this.running.push(elector.run(this.abort.signal))
+  }
+}

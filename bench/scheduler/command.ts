@@ -10,6 +10,7 @@ interface SchedulerBenchFlags {
   only?: string
   json?: string
   results?: string
+  cpuProf?: boolean
 }
 
 async function benchScheduler(f: SchedulerBenchFlags): Promise<void> {
@@ -18,7 +19,7 @@ async function benchScheduler(f: SchedulerBenchFlags): Promise<void> {
   if (cases.length === 0) throw new Error(`--only ${f.only}: no case matches`)
   const results: SchedulerCaseResult[] = []
   for (const c of cases) {
-    const r = await runSchedulerCase(c, (line) => console.error(line))
+    const r = await runSchedulerCase(c, (line) => console.error(line), { cpuProfile: f.cpuProf === true })
     console.error(`  ${r.bound}/${r.pods} bound in ${r.seconds.toFixed(1)} s: ${r.podsPerSecond.toFixed(0)} pods/s`)
     results.push(r)
   }
@@ -44,6 +45,7 @@ export function registerSchedulerBench(bench: Command): void {
     .description('scheduling throughput end to end on 3 masters (scheduler_perf shapes: SchedulingBasic, TopologySpreading, PodAntiAffinity)')
     .option('--quick', 'small cases (100 nodes / 300 pods)')
     .option('--only <text>', 'only the cases whose name contains this text')
+    .option('--cpu-prof', 'profile the masters (node --cpu-prof) and summarize the scheduling leader\'s profile')
     .option('--json <file>', 'also write the results as JSON')
     .option('--results <file>', 'rewrite the scheduler section of this results file (bench/RESULTS.md)')
     .action(benchScheduler)

@@ -9,7 +9,12 @@
 // one wins the kube-scheduler Lease, lists everything and binds every pending pod.
 // Progress comes from each master's scheduler_schedule_attempts_total, polled every
 // 200 ms; the end is confirmed by listing the pods (every one bound).
+import { mkdtempSync } from 'node:fs'
+import { readdir } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
+import { formatProfile, summarizeProfile } from '../apiserver/profile.js'
 import { ApiTarget } from '../apiserver/cluster.js'
 import { closedLoop, RestClient } from '../apiserver/rest.js'
 
@@ -157,9 +162,17 @@ function median(xs: number[]): number {
   return s[Math.floor(s.length / 2)]!
 }
 
-export async function runSchedulerCase(c: SchedulerCase, log: (line: string) => void): Promise<SchedulerCaseResult> {
+export async function runSchedulerCase(c: SchedulerCase, log: (line: string) => void, opts: { cpuProfile?: boolean } = {}): Promise<SchedulerCaseResult> {
   log(`${c.name}: starting 3 masters with the schedulers off`)
-  const target = await ApiTarget.start({ kind: 'embedded', masters: 3, masterFlags: ['--no-scheduler', '--no-controller-manager'], log })
+  const profDir = opts.cpuProfile === true ? mkdtempSync(join(tmpdir(), 'raftplane-bench-scheduler-prof-')) : undefined
+  const target = await ApiTarget.start({
+    kind: 'embedded',
+    masters: 3,
+    masterFlags: ['--no-scheduler', '--no-controller-manager'],
+    log,
+    ...(profDir === undefined ? {} : { nodeFlags: ['--cpu-prof', `--cpu-prof-dir=${profDir}`] }),
+  })
+  let leaderPid: number | undefined
   try {
     const client = new RestClient(target.master.url)
     log(`  creating ${c.nodes} nodes and ${c.pods} pods`)
@@ -205,6 +218,7 @@ export async function runSchedulerCase(c: SchedulerCase, log: (line: string) => 
     polling = false
     await poll
     const leader = target.masters[leaderIdx]!
+    leaderPid = leader.child?.pid
     const leaderText = await metricsText(leader.url)
     const cpuAfter = target.masters.map((m) => m.cpuMs())
     // The run starts at the last sample that saw nothing scheduled.
@@ -247,6 +261,13 @@ export async function runSchedulerCase(c: SchedulerCase, log: (line: string) => 
     }
   } finally {
     await target.stop()
+    if (profDir !== undefined) {
+      const file = (await readdir(profDir)).find((f) => leaderPid !== undefined && f.includes(`.${leaderPid}.`) && f.endsWith('.cpuprofile'))
+      if (file !== undefined) {
+        log(formatProfile(await summarizeProfile(join(profDir, file), 30)))
+        log(`  CPU profile of the scheduling leader: ${join(profDir, file)}`)
+      } else log(`  no CPU profile of the leader (pid ${leaderPid}) in ${profDir}`)
+    }
   }
 }
 

@@ -402,7 +402,8 @@ export class ResourceStore {
       const hit = attempt === 0 ? this.cache.get(key) : undefined
       if (hit !== undefined) {
         try {
-          const r = await this.updateFrom(hit.modRevision, clone(hit.object), namespace, name, mutate, ctx, opts)
+          // The frozen cached object is only read: mutate gets its own copy.
+          const r = await this.updateFrom(hit.modRevision, hit.object, namespace, name, mutate, ctx, opts)
           if (r !== 'retry' && r !== 'noop') return r
         } catch (err) {
           if (!(err instanceof ApiError)) throw err
@@ -435,7 +436,8 @@ export class ResourceStore {
   ): Promise<{ object: KubeObject; created: boolean } | 'noop' | 'retry'> {
     const key = this.key(namespace, name)
     if (old === undefined && !(opts.createIfMissing ?? false)) throw this.notFound(name)
-    const next = clone(await mutate(old === undefined ? undefined : clone(old)))
+    // mutate works on its own copy of `old`, so what it returns shares nothing with `old`.
+    const next = await mutate(old === undefined ? undefined : clone(old))
     const nextMeta = metaOf(next)
     if (nextMeta.name !== undefined && nextMeta.name !== name) {
       throw badRequest(`the name of the object (${String(nextMeta.name)}) does not match the name on the URL (${name})`)

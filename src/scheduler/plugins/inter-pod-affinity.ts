@@ -144,10 +144,16 @@ export class InterPodAffinity implements FilterPlugin, ScorePlugin {
     const ns = this.nsLabels
     // Existing pods' required anti-affinity terms that the incoming pod matches. They
     // read the pod's namespace, labels and namespace labels, nothing else of it.
-    const [existing] = this.sums(
+    // Only nodes on the snapshot's required-anti-affinity list can hold such pods (as
+    // upstream): with none, a pod without terms of its own skips the plugin at once.
+    const withAnti = snapshot.havePodsWithRequiredAntiAffinity
+    const [existing] =
+      withAnti.length === 0
+        ? [EMPTY_COUNTS]
+        : this.sums(
       ['existing', pod.namespace, labelsKey(pod), JSON.stringify(ns(pod.namespace) ?? null)].join('\u0001'),
       1,
-      snapshot.nodes,
+      withAnti,
       (node, out) => {
         if (node.podsWithRequiredAntiAffinity.size === 0) return
         const labels = node.labels

@@ -84,7 +84,7 @@ export interface WatchEvent {
   type: 'PUT' | 'DELETE'
   /** For DELETE: key and modRevision (the deletion revision) only; the value is empty. */
   kv: StoredKV
-  /** The value before this change (always requested from the store). */
+  /** The value before this change (undefined when the watch asked for no prev values). */
   prev: StoredKV | undefined
 }
 
@@ -99,6 +99,14 @@ export interface WatchCallbacks {
    * caller may re-watch from the next revision).
    */
   onClose(reason: 'compacted' | 'error', err?: Error): void
+}
+
+export interface WatchOptions {
+  /**
+   * Read each change's previous value (etcd's prev_kv). Default true; the watch cache
+   * keeps every object itself and turns it off, which saves a store read per event.
+   */
+  prevValues?: boolean
 }
 
 export interface WatchHandle {
@@ -137,7 +145,7 @@ export interface Storage {
    * Watches every key under `prefix` for changes with revision > `afterRevision`
    * (prev values included, progress notifications on).
    */
-  watch(prefix: string, afterRevision: number, cb: WatchCallbacks): WatchHandle
+  watch(prefix: string, afterRevision: number, cb: WatchCallbacks, opts?: WatchOptions): WatchHandle
   /** The store's current revision, read linearizably. */
   currentRevision(): Promise<number>
   compact(revision: number): Promise<void>

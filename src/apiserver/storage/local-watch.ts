@@ -28,6 +28,8 @@ export interface LocalWatchDeps {
   /** The key's value just before `kv` changed it (undefined: none, or compacted away). */
   prevOf(kv: KeyValue, deleted: boolean): Promise<StoredKV | undefined>
   progressIntervalMs: number
+  /** Read prev values (see WatchOptions.prevValues). */
+  prevValues: boolean
   /** The watch ended (canceled or closed): the storage forgets it. */
   onDone(w: LocalWatch): void
 }
@@ -148,7 +150,7 @@ export class LocalWatch implements WatchHandle {
   }
 
   private async event(kv: KeyValue, deleted: boolean): Promise<WatchEvent> {
-    const prev = await this.deps.prevOf(kv, deleted)
+    const prev = this.deps.prevValues ? await this.deps.prevOf(kv, deleted) : undefined
     return { type: deleted ? 'DELETE' : 'PUT', kv: storedKV(kv), prev }
   }
 

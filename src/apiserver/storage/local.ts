@@ -21,6 +21,7 @@ import type {
   StoredKV,
   WatchCallbacks,
   WatchHandle,
+  WatchOptions,
   WriteOptions,
   WriteRefused,
   WriteResult,
@@ -133,13 +134,14 @@ export class LocalStorage implements Storage {
     return { ok: true, revision, prev: storedKV(prev) }
   }
 
-  watch(prefix: string, afterRevision: number, cb: WatchCallbacks): WatchHandle {
+  watch(prefix: string, afterRevision: number, cb: WatchCallbacks, opts: WatchOptions = {}): WatchHandle {
     if (this.closed) throw new StorageError('Unavailable', 'storage is closed')
     const w = new LocalWatch(keyBytes(prefix), afterRevision, cb, {
       store: this.server.store,
       subscribe: (sub) => this.server.subscribeChanges(sub),
       prevOf: (kv, deleted) => this.prevOf(kv, deleted),
       progressIntervalMs: this.progressIntervalMs,
+      prevValues: opts.prevValues ?? true,
       onDone: (done) => this.watches.delete(done),
     })
     this.watches.add(w)

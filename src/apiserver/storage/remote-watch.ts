@@ -20,6 +20,8 @@ export interface RemoteWatchOptions {
   progressIntervalMs: number
   /** How long the watch keeps trying to get a stream back before giving up (ms). */
   retryTimeoutMs: number
+  /** Ask for prev_kv (see WatchOptions.prevValues). */
+  prevValues: boolean
   onDone(w: RemoteWatch): void
 }
 
@@ -102,7 +104,7 @@ export class RemoteWatch implements WatchHandle {
         key: this.prefix,
         range_end: this.end,
         start_revision: this.nextRev,
-        prev_kv: true,
+        prev_kv: this.opts.prevValues,
         progress_notify: true,
       },
     })

@@ -18,6 +18,7 @@ import type {
   StoredKV,
   WatchCallbacks,
   WatchHandle,
+  WatchOptions,
   WriteOptions,
   WriteRefused,
   WriteResult,
@@ -147,11 +148,12 @@ export class RemoteStorage implements Storage {
     return { ok: true, revision, prev }
   }
 
-  watch(prefix: string, afterRevision: number, cb: WatchCallbacks): WatchHandle {
+  watch(prefix: string, afterRevision: number, cb: WatchCallbacks, opts: WatchOptions = {}): WatchHandle {
     if (this.closed) throw new StorageError('Unavailable', 'storage is closed')
     const w = new RemoteWatch(keyBytes(prefix), afterRevision, cb, this.client, {
       progressIntervalMs: this.progressIntervalMs,
       retryTimeoutMs: this.watchRetryTimeoutMs,
+      prevValues: opts.prevValues ?? true,
       onDone: (done) => this.watches.delete(done),
     })
     this.watches.add(w)

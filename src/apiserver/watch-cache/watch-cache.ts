@@ -270,17 +270,23 @@ export class WatchCache implements WatchCacheApi {
   private startWatch(afterRevision: number): void {
     const gen = ++this.generation
     try {
-      this.handle = this.storage.watch(this.prefix, afterRevision, {
-        onEvents: (events, revision) => {
-          if (gen === this.generation) this.onEvents(events, revision)
+      this.handle = this.storage.watch(
+        this.prefix,
+        afterRevision,
+        {
+          onEvents: (events, revision) => {
+            if (gen === this.generation) this.onEvents(events, revision)
+          },
+          onProgress: (revision) => {
+            if (gen === this.generation) this.onProgress(revision)
+          },
+          onClose: (reason, err) => {
+            if (gen === this.generation) this.onWatchClosed(reason, err)
+          },
         },
-        onProgress: (revision) => {
-          if (gen === this.generation) this.onProgress(revision)
-        },
-        onClose: (reason, err) => {
-          if (gen === this.generation) this.onWatchClosed(reason, err)
-        },
-      })
+        // The cache holds every object: a change's previous state is its own entry.
+        { prevValues: false },
+      )
     } catch (err) {
       this.onWatchClosed('error', err instanceof Error ? err : new Error(String(err)))
     }

@@ -42,6 +42,12 @@ export async function applyCompares(store: KVStore, rev: number, compares: Compa
  * from an empty one.
  */
 async function applyCompare(store: KVStore, rev: number, c: Compare): Promise<boolean> {
+  // One key's version and revisions are in the in-memory index: no value read (the
+  // apiserver's every conditional write compares a mod revision).
+  if ((c.target === 'MOD' || c.target === 'CREATE' || c.target === 'VERSION') && rangeEnd(c.range_end) === undefined) {
+    const meta = store.keyMeta(c.key, rev)
+    return compareKV(c, meta === undefined ? ABSENT : { ...ABSENT, ...meta })
+  }
   const { kvs } = await store.range(c.key, rangeEnd(c.range_end), { rev })
   if (kvs.length === 0) return c.target === 'VALUE' ? false : compareKV(c, ABSENT)
   return kvs.every((kv) => compareKV(c, kv))

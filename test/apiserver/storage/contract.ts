@@ -372,6 +372,23 @@ export function storageContract(t: Test, make: StorageFactory): void {
     )
   })
 
+  t.test('a watch without prev values still sees every change', async (t) => {
+    const s = open(t)
+    const p = uniquePrefix('noprev')
+    const c = await mustCreate(s, `${p}a`, 'v1')
+    const rec = new Recorder()
+    const h = s.watch(p, c.modRevision, rec, { prevValues: false })
+    t.teardown(() => h.cancel())
+    const u = await s.update(`${p}a`, enc('v2'), c.modRevision)
+    if (!u.ok) throw new Error('update refused')
+    await s.delete(`${p}a`, u.revision)
+    await rec.untilEvents(2)
+    t.same(
+      rec.events.map((e) => `${e.type} ${dec(e.kv.value) ?? ''}@${e.kv.modRevision} prev=${e.prev === undefined ? '-' : 'yes'}`),
+      [`PUT v2@${u.revision} prev=-`, `DELETE @${u.revision + 1} prev=-`],
+    )
+  })
+
   t.test('requestProgress and idle progress', async (t) => {
     const s = open(t, 300)
     const p = uniquePrefix('progress')

@@ -61,6 +61,7 @@ class Script {
       },
       prevOf: async (): Promise<StoredKV | undefined> => undefined,
       progressIntervalMs,
+      prevValues: true,
       onDone: () => (ended = true),
     })
     rec.handle = w

@@ -2,7 +2,7 @@
 // master takes over within the lease duration, every pod ends bound exactly once and
 // no node is over-committed.
 import t from 'tap'
-import { assertNoOvercommit, BindingHistory, client, cluster, createParallel, holder, masterOf, node, NODES, pod, PODS, until } from './helpers.js'
+import { assertNoOvercommit, BindingHistory, client, cluster, createIdempotent, createParallel, holder, masterOf, node, pod, PODS, until } from './helpers.js'
 
 t.test('kill -9 the scheduling master while 2,000 pods are pending: another takes over, every pod bound once', async (t) => {
   const target = await cluster(t, ['--no-controller-manager'])
@@ -12,7 +12,7 @@ t.test('kill -9 the scheduling master while 2,000 pods are pending: another take
   const api = client(survivor)
 
   // Pods first, with no node to go to: all 2,000 pending.
-  await createParallel(2000, (i) => api.resource(PODS, 'default').create(pod(i)))
+  await createParallel(2000, (i) => createIdempotent(api, pod(i)))
   const list = await api.resource(PODS, 'default').list()
   t.equal(list.items.length, 2000)
   const history = new BindingHistory()
@@ -27,7 +27,7 @@ t.test('kill -9 the scheduling master while 2,000 pods are pending: another take
   t.equal(unschedulable.message, 'no nodes available to schedule pods', 'upstream words for a cluster without nodes')
 
   // 20 nodes of 11 cpu hold 2,200 pods of 100m: tight enough that an over-commit would show.
-  await createParallel(20, (i) => api.resource(NODES).create(node(i, '11')))
+  await createParallel(20, (i) => createIdempotent(api, node(i, '11')))
   await until('200 pods bound', 60_000, async () => (history.bound() >= 200 ? true : undefined))
   const killedAt = Date.now()
   leaderMaster.child!.kill('SIGKILL')

@@ -4,7 +4,7 @@
 // is counted in the output; test/leader-election/sigstop.test.ts proves the fence
 // itself with a process that writes every 20 ms.)
 import t from 'tap'
-import { assertNoOvercommit, BindingHistory, client, cluster, createParallel, holder, masterOf, node, NODES, pod, PODS, until } from './helpers.js'
+import { assertNoOvercommit, BindingHistory, client, cluster, createIdempotent, createParallel, holder, masterOf, node, pod, PODS, until } from './helpers.js'
 
 t.test('a scheduler leader paused past its lease (SIGSTOP) and resumed (SIGCONT): another takes over, no pod bound twice', async (t) => {
   const target = await cluster(t, [
@@ -18,7 +18,7 @@ t.test('a scheduler leader paused past its lease (SIGSTOP) and resumed (SIGCONT)
   const paused = masterOf(first, target)
   const other = target.masters.find((m) => m !== paused)!
   const api = client(other)
-  await createParallel(10, (i) => api.resource(NODES).create(node(i, '1000')))
+  await createParallel(10, (i) => createIdempotent(api, node(i, '1000')))
   const list = await api.resource(PODS, 'default').list()
   const history = new BindingHistory()
   await history.start(api, list.metadata.resourceVersion!)
@@ -30,11 +30,13 @@ t.test('a scheduler leader paused past its lease (SIGSTOP) and resumed (SIGCONT)
   const creating = (async () => {
     const started = Date.now()
     while (created < TOTAL) {
-      await Promise.all(Array.from({ length: 10 }, () => api.resource(PODS, 'default').create(pod(created++))))
+      await Promise.all(Array.from({ length: 10 }, () => createIdempotent(api, pod(created++))))
       const due = started + created * 10
       if (due > Date.now()) await new Promise((r) => setTimeout(r, due - Date.now()))
     }
   })()
+  // Awaited after the pause; marked handled now so a failure is reported there, not as unhandled.
+  creating.catch(() => undefined)
   await until('some pods bound', 60_000, async () => (history.bound() >= 200 ? true : undefined))
 
   t.equal(await holder(api), first, 'the first holder still leads as the pause begins')

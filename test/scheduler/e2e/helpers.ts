@@ -4,6 +4,7 @@
 import type { Test } from 'tap'
 import { ApiTarget, type MasterProcess } from '../../../bench/apiserver/cluster.js'
 import { findResource } from '../../../src/api/resources.js'
+import { ApiError } from '../../../src/client/errors.js'
 import { RestClient } from '../../../src/client/rest.js'
 import type { KubeObject } from '../../../src/client/types.js'
 
@@ -41,6 +42,20 @@ export function masterOf(identity: string, target: ApiTarget): MasterProcess {
   const m = target.masters.find((x) => identity.startsWith(`${x.name}_`))
   if (m === undefined) throw new Error(`no master holds ${identity}`)
   return m
+}
+
+/**
+ * Creates an object; AlreadyExists counts as done. Under load a write can land while
+ * its answer is lost (a timeout after commit), and the client's retry then finds it.
+ */
+export async function createIdempotent(c: RestClient, obj: KubeObject): Promise<void> {
+  const type = obj.kind === 'Node' ? NODES : PODS
+  try {
+    await c.resource(type, type === PODS ? 'default' : undefined).create(obj)
+  } catch (err) {
+    if (err instanceof ApiError && err.code === 409 && err.reason === 'AlreadyExists') return
+    throw err
+  }
 }
 
 export async function createParallel(n: number, make: (i: number) => Promise<unknown>): Promise<void> {

@@ -1,6 +1,7 @@
 // Errors a caller can act on: ApiError carries the server's Status (as
 // apimachinery's StatusError); ConnectionError is a master that could not be reached
 // or answered too late. The is* predicates mirror k8s.io/apimachinery/pkg/api/errors.
+import { LEASE_FENCED } from '../api/fencing.js'
 import { isStatus, type Status, type StatusDetails } from './types.js'
 
 export class ApiError extends Error {
@@ -114,4 +115,9 @@ export function isResourceExpired(err: unknown): boolean {
 export function isTooLargeResourceVersion(err: unknown): boolean {
   if (!(err instanceof ApiError) || err.code !== 504) return false
   return (err.details?.causes ?? []).some((c) => c.reason === 'ResourceVersionTooLarge') || /Too large resource version/i.test(err.message)
+}
+
+/** A 409 because the write's Lease is (no longer) held by the writer (see src/api/fencing.ts), from the server or refused locally. */
+export function isFencedError(err: unknown): boolean {
+  return err instanceof ApiError && err.code === 409 && (err.details?.causes ?? []).some((c) => c.reason === LEASE_FENCED)
 }

@@ -3,15 +3,11 @@
 // (checked in the same store transaction as the write, see src/apiserver's fence
 // headers). The client also refuses on its own, before sending, whenever its elector
 // says it does not lead, so a loop that missed its stop signal cannot even try.
-import { ApiError } from '../client/errors.js'
+import { FENCE_HEADER, FENCE_HOLDER_HEADER, LEASE_FENCED } from '../api/fencing.js'
+import { ApiError, isFencedError } from '../client/errors.js'
 import { RestClient, type RestClientOptions } from '../client/rest.js'
 
-/** `<namespace>/<name>` of the Lease a write is conditioned on. */
-export const FENCE_HEADER = 'X-Raftplane-Fence'
-/** The holderIdentity the Lease must have for the write to land. */
-export const FENCE_HOLDER_HEADER = 'X-Raftplane-Fence-Holder'
-/** The StatusCause reason of a fenced write, from the server or refused locally. */
-export const LEASE_FENCED = 'LeaseFenced'
+export { FENCE_HEADER, FENCE_HOLDER_HEADER, isFencedError, LEASE_FENCED }
 
 export interface Fence {
   /** `<namespace>/<name>` */
@@ -45,11 +41,6 @@ export function leaseFencedError(lease: string, identity: string): ApiError {
     message: `Operation cannot be fulfilled: ${why}`,
     details: { causes: [{ reason: LEASE_FENCED, message: why, field: 'metadata' }] },
   })
-}
-
-/** A 409 because the write's Lease is (no longer) held by the writer, from the server or local. */
-export function isFencedError(err: unknown): boolean {
-  return err instanceof ApiError && err.code === 409 && (err.details?.causes ?? []).some((c) => c.reason === LEASE_FENCED)
 }
 
 /**

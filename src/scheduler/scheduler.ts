@@ -26,7 +26,7 @@ import {
   silentLogger,
   waitForCacheSync,
 } from '../client/index.js'
-import { ApiError } from '../client/errors.js'
+import { ApiError, isFencedError } from '../client/errors.js'
 import type { KubeObject } from '../client/types.js'
 import { SchedulerCache, Snapshot } from './cache/index.js'
 import { schedulePod } from './framework/algorithm.js'
@@ -262,7 +262,7 @@ export class Scheduler {
     } catch (err) {
       this.cache.forgetPod(podInfo.key)
       this.observe('error', profile, started)
-      const fenced = isFenced(err)
+      const fenced = isFencedError(err)
       this.logger[fenced ? 'warn' : 'info']({ pod: podInfo.key, node: nodeName, err: errorMessage(err), fenced }, 'binding rejected')
       if (signal.aborted || fenced) return
       if (err instanceof ApiError && err.status.code === 409 && /already assigned|being deleted/.test(err.status.message ?? '')) return
@@ -293,8 +293,4 @@ export class Scheduler {
       .patch(name, 'strategic', { status: { conditions: [condition] } }, { subresource: 'status' })
       .catch((err: unknown) => this.logger.info({ pod: podKey(pod), err: errorMessage(err) }, 'could not update the PodScheduled condition'))
   }
-}
-
-function isFenced(err: unknown): boolean {
-  return err instanceof ApiError && (err.status.details?.causes ?? []).some((c) => c.reason === 'LeaseFenced')
 }

@@ -1,6 +1,7 @@
 // Kubernetes REST for one resource request: turns the URL, query and body into a
 // registry call and its answer into JSON, a Table, PartialObjectMetadata or a watch
 // stream, with kube-apiserver's status codes (201 on create, 202 on a pending delete, …).
+import { FENCE_HEADER, FENCE_HOLDER_HEADER } from '../../api/fencing.js'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { ResourceType } from '../../api/resources.js'
 import { apiVersionOf } from '../../api/resources.js'
@@ -82,13 +83,7 @@ function fieldManager(req: IncomingMessage, q: URLSearchParams): string {
   return ua.split('/')[0]!.slice(0, 128)
 }
 
-/**
- * Our fencing header pair (not in Kubernetes): a leader-only loop names the Lease it
- * holds and its identity, and the write lands only while that is still the holder.
- */
-export const FENCE_HEADER = 'x-raftplane-fence'
-export const FENCE_HOLDER_HEADER = 'x-raftplane-fence-holder'
-
+/** The fence of a leader-only loop's write (src/api/fencing.ts), when it sent one. */
 function leaseFence(req: IncomingMessage): LeaseFence | undefined {
   const lease = req.headers[FENCE_HEADER]
   const holder = req.headers[FENCE_HOLDER_HEADER]

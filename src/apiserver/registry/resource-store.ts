@@ -3,6 +3,7 @@
 // Storage interface and the resource's watch cache. Every write is one conditional
 // store operation guarded by the object's mod revision, so a stale update is a 409
 // and nothing is ever half-written.
+import { LEASE_FENCED } from '../../api/fencing.js'
 import type { ResourceType } from '../../api/resources.js'
 import type { SideWrite, Storage, StoredKV, WriteOptions, WriteRefused } from '../storage/interface.js'
 import { StorageError } from '../storage/interface.js'
@@ -375,7 +376,7 @@ export class ResourceStore {
     const now = res.fencedBy === '' ? 'no one' : `"${res.fencedBy}"`
     const why = `the write is fenced by lease ${fence.namespace}/${fence.name}, which is held by ${now}, not "${fence.holder}"`
     const err = conflict(this.rt.plural, this.rt.group, name, why)
-    err.details!.causes = [{ reason: 'LeaseFenced', message: why, field: 'metadata' }]
+    err.details!.causes = [{ reason: LEASE_FENCED, message: why, field: 'metadata' }]
     throw err
   }
 

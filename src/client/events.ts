@@ -5,6 +5,7 @@
 // what `kubectl describe` shows as "x5 over 2m". Writing is best-effort: an event
 // that cannot be written (rate limit, lost master, fenced leader) is dropped and
 // logged, never thrown at the control loop that reported it.
+import { metaTime } from '../api/time.js'
 import { randomBytes } from 'node:crypto'
 import { findResource } from '../api/resources.js'
 import { type Clock, realClock } from './clock.js'
@@ -44,10 +45,6 @@ interface Tracked {
 
 const EVENTS = findResource('', 'v1', 'events')!
 
-function timestamp(d: Date): string {
-  return d.toISOString().replace(/\.\d{3}Z$/, 'Z')
-}
-
 export class EventRecorder {
   private readonly tracked = new Map<string, Tracked>()
   private readonly limiter: TokenBucket
@@ -75,7 +72,7 @@ export class EventRecorder {
         this.logger.debug({ reason, object: `${namespace}/${String(meta.name)}` }, 'event dropped by the rate limit')
         return
       }
-      const ts = timestamp(wall)
+      const ts = metaTime(wall)
       t = { name: `${String(meta.name)}.${eventSuffix(wall)}`, namespace, count: 1, firstTimestamp: ts, lastSeen: now, chain: Promise.resolve() }
       this.track(key, t)
       const first = t
@@ -88,7 +85,7 @@ export class EventRecorder {
     this.tracked.set(key, t)
     const count = t.count
     const tracked = t
-    this.enqueue(t, () => this.bump(tracked, count, timestamp(wall)))
+    this.enqueue(t, () => this.bump(tracked, count, metaTime(wall)))
   }
 
   /** Resolves when every event reported so far was written or dropped (tests, shutdown). */

@@ -5,6 +5,7 @@
 // finalizers) is waited for with a requeue after about half the estimated time, and
 // the namespace's status conditions say what remains, with upstream's types, reasons
 // and messages, because `kubectl describe namespace` is where users look.
+import { metaTime } from '../api/time.js'
 import { RESOURCES, type ResourceType } from '../api/resources.js'
 import {
   BucketRateLimiter,
@@ -60,10 +61,6 @@ const OK: Record<NamespaceConditionType, { reason: string; message: string }> = 
   NamespaceFinalizersRemaining: { reason: 'ContentRemoved', message: 'All content successfully removed' },
 }
 
-function now(): string {
-  return new Date().toISOString().replace(/\.\d{3}Z$/, 'Z')
-}
-
 /** What is left of one resource in the namespace after a round of deletes. */
 interface ResourceRemaining {
   /** Seconds the remaining objects are expected to need. */
@@ -82,7 +79,7 @@ export function updateConditions(
   failures: { contentErrors: string[]; remainingByResource: Map<string, number>; remainingByFinalizer: Map<string, number> },
 ): { conditions: NamespaceCondition[]; changed: boolean } {
   const fresh = new Map<NamespaceConditionType, NamespaceCondition>()
-  const ts = now()
+  const ts = metaTime()
   if (failures.contentErrors.length > 0) {
     const msgs = [...failures.contentErrors].sort()
     fresh.set('NamespaceDeletionContentFailure', {

@@ -9,6 +9,7 @@
 // Reads go through `client`; every write (bindings, pod conditions, events) through
 // `writer`, the leader's fenced client, so a scheduler that lost its lease cannot
 // land a write even if it has not noticed yet.
+import { metaTime } from '../api/time.js'
 import { setImmediate as yieldLoop } from 'node:timers/promises'
 import { setMaxListeners } from 'node:events'
 import type { Registry } from 'prom-client'
@@ -285,7 +286,7 @@ export class Scheduler {
     const conditions = ((pod.status ?? {}) as Json).conditions
     const current = Array.isArray(conditions) ? (conditions as Json[]).find((c) => c.type === 'PodScheduled') : undefined
     if (current !== undefined && current.status === 'False' && current.reason === reason && current.message === message) return
-    const now = new Date().toISOString().replace(/\.\d{3}Z$/, 'Z')
+    const now = metaTime()
     const condition = { type: 'PodScheduled', status: 'False', reason, message, lastProbeTime: null, lastTransitionTime: current?.status === 'False' ? current.lastTransitionTime : now }
     const { namespace, name } = { namespace: pod.metadata?.namespace ?? '', name: pod.metadata?.name ?? '' }
     void this.opts.writer

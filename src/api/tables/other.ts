@@ -1,6 +1,7 @@
 // Printers of the networking, discovery, storage, scheduling, coordination and RBAC
 // kinds, column for column as kube-apiserver's pkg/printers/internalversion, and the
 // default "Name, Created At" table of kinds without a printer.
+import { metaTime } from '../time.js'
 import { arr, int, isRecord, rec, recs, str, type Json } from '../json.js'
 import { doc } from './descriptions.js'
 import { age, ageColumn, column, listWithMore, nameColumn, nameOf, type Printer } from './format.js'
@@ -144,7 +145,7 @@ export const defaultPrinter: Printer = {
     const created = str(rec(obj.metadata).creationTimestamp)
     const t = Date.parse(created)
     // Go formats the zero time for objects without one.
-    const text = Number.isNaN(t) ? '0001-01-01T00:00:00Z' : new Date(t).toISOString().replace(/\.\d{3}Z$/, 'Z')
+    const text = Number.isNaN(t) ? '0001-01-01T00:00:00Z' : metaTime(new Date(t))
     return { cells: [nameOf(obj), text] }
   },
 }

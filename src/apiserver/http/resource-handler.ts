@@ -1,6 +1,7 @@
 // Kubernetes REST for one resource request: turns the URL, query and body into a
 // registry call and its answer into JSON, a Table, PartialObjectMetadata or a watch
 // stream, with kube-apiserver's status codes (201 on create, 202 on a pending delete, …).
+import { metaTime } from '../../api/time.js'
 import { FENCE_HEADER, FENCE_HOLDER_HEADER } from '../../api/fencing.js'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { ResourceType } from '../../api/resources.js'
@@ -563,7 +564,7 @@ async function createSubresource(r: ResourceRequest): Promise<void> {
         if (typeof bm.uid === 'string' && bm.uid !== pm.uid) throw conflict409(info.name, 'Precondition failed: UID in precondition: ' + bm.uid + ', UID in object meta: ' + String(pm.uid))
         const status = (pod.status ?? {}) as Record<string, unknown>
         const conditions = Array.isArray(status.conditions) ? (status.conditions as Record<string, unknown>[]).filter((c) => c.type !== 'PodScheduled') : []
-        conditions.push({ type: 'PodScheduled', status: 'True', lastProbeTime: null, lastTransitionTime: new Date().toISOString().replace(/\.\d{3}Z$/, 'Z') })
+        conditions.push({ type: 'PodScheduled', status: 'True', lastProbeTime: null, lastTransitionTime: metaTime() })
         // The binding sets spec.nodeName and the PodScheduled condition in one write; a
         // status subresource update would drop the spec change, so both go in here.
         return { ...pod, spec: { ...spec, nodeName: node }, status: { ...status, conditions } }

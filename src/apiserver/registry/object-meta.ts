@@ -1,5 +1,6 @@
 // The metadata the server owns on every object: uid, creationTimestamp, generation,
 // resourceVersion, names from generateName. Pure helpers over plain JSON objects.
+import { metaTime } from '../../api/time.js'
 import { randomBytes, randomUUID } from 'node:crypto'
 import type { KubeObject } from '../watch-cache/types.js'
 
@@ -32,7 +33,7 @@ export function metaOf(obj: KubeObject): Meta {
 
 /** RFC 3339 with second precision, as metav1.Time marshals. */
 export function timestamp(now: Date = new Date()): string {
-  return now.toISOString().replace(/\.\d{3}Z$/, 'Z')
+  return metaTime(now)
 }
 
 // apiserver's names.SimpleNameGenerator: 5 characters without vowels or look-alikes.

@@ -5,7 +5,7 @@
 // master's apiserver over loopback, as kube-scheduler does on a kubeadm master.
 import type { Registry } from 'prom-client'
 import type { Logger } from '../client/logger.js'
-import { RestClient } from '../client/rest.js'
+import { RestClient, type RestClientOptions } from '../client/rest.js'
 import { LeaderElector, newIdentity } from '../leader-election/index.js'
 import { ControllerManager } from '../controllers/manager.js'
 import { Scheduler } from '../scheduler/scheduler.js'
@@ -37,9 +37,9 @@ export class MasterLoops {
 
   start(): void {
     if (this.opts.scheduler) {
-      this.campaign('kube-scheduler', (writer, signal, log) =>
+      this.campaign('kube-scheduler', (reader, writer, signal, log) =>
         new Scheduler({
-          client: this.client(),
+          client: reader,
           writer,
           host: this.opts.masterName,
           logger: log,
@@ -49,8 +49,8 @@ export class MasterLoops {
       )
     }
     if (this.opts.controllerManager) {
-      this.campaign('kube-controller-manager', (writer, signal, log) =>
-        new ControllerManager({ client: this.client(), writer, host: this.opts.masterName, logger: log, metrics: this.opts.metrics }).run(signal),
+      this.campaign('kube-controller-manager', (reader, writer, signal, log) =>
+        new ControllerManager({ client: reader, writer, host: this.opts.masterName, logger: log, metrics: this.opts.metrics }).run(signal),
       )
     }
   }
@@ -61,16 +61,17 @@ export class MasterLoops {
     await Promise.allSettled(this.running)
   }
 
-  private client(extra: Partial<ConstructorParameters<typeof RestClient>[0]> = {}): RestClient {
+  private clientOptions(extra: Partial<RestClientOptions> = {}): RestClientOptions {
     // Our own apiserver over loopback: its certificate names the master, not 127.0.0.1's owner.
-    return new RestClient({ urls: this.opts.apiUrl, tls: { insecureSkipVerify: true }, qps: 0, userAgent: 'raftplane-master', ...extra })
+    return { urls: this.opts.apiUrl, tls: { insecureSkipVerify: true }, qps: 0, userAgent: 'raftplane-master', ...extra }
   }
 
-  private campaign(name: string, loop: (writer: RestClient, signal: AbortSignal, log: Logger) => Promise<void>): void {
+  /** Runs `loop` while this master holds the Lease `name`; its clients live for one term. */
+  private campaign(name: string, loop: (reader: RestClient, writer: RestClient, signal: AbortSignal, log: Logger) => Promise<void>): void {
     const log = this.opts.logger.child({ component: name })
     const identity = newIdentity(this.opts.masterName)
     const elector: LeaderElector = new LeaderElector({
-      client: this.client({ timeoutMs: this.opts.lease.renewDeadlineMs / 2 }),
+      client: new RestClient(this.clientOptions({ timeoutMs: this.opts.lease.renewDeadlineMs / 2 })),
       namespace: 'kube-system',
       name,
       identity,
@@ -82,7 +83,11 @@ export class MasterLoops {
       metrics: this.opts.metrics,
       onStartedLeading: (signal) => {
         log.info({ identity }, 'started leading')
-        loop(elector.fencedClient(this.client()), signal, log).catch((err: unknown) => log.error({ err }, `${name} loop failed`))
+        const reader = new RestClient(this.clientOptions())
+        // The fenced client closes itself when the term ends; the reader is closed here.
+        loop(reader, elector.fencedClient(this.clientOptions()), signal, log)
+          .catch((err: unknown) => log.error({ err }, `${name} loop failed`))
+          .finally(() => reader.close())
       },
       onStoppedLeading: () => log.info({ identity }, 'stopped leading'),
       onNewLeader: (holder) => log.info({ holder }, 'new leader observed'),

@@ -26,10 +26,12 @@ export interface ControllerManagerOptions {
   metrics?: Registry
   /** kube-controller-manager's --controllers: `*` for all, `-name` to leave one out. Default all. */
   controllers?: string[]
+  /** The controllers to pick from; default CONTROLLERS (tests add their own). */
+  registry?: Record<string, ControllerFactory>
 }
 
-export function enabledControllers(spec: readonly string[] = ['*']): string[] {
-  const all = Object.keys(CONTROLLERS)
+export function enabledControllers(spec: readonly string[] = ['*'], registry: Record<string, ControllerFactory> = CONTROLLERS): string[] {
+  const all = Object.keys(registry)
   for (const s of spec) {
     const name = s.replace(/^-/, '')
     if (s !== '*' && !all.includes(name)) throw new Error(`unknown controller "${name}"; known: ${all.join(', ')}`)
@@ -58,7 +60,8 @@ export class ControllerManager {
         return r
       },
     }
-    const controllers = enabledControllers(this.opts.controllers).map((name) => CONTROLLERS[name]!(ctx))
+    const registry = this.opts.registry ?? CONTROLLERS
+    const controllers = enabledControllers(this.opts.controllers, registry).map((name) => registry[name]!(ctx))
     informers.start()
     try {
       if (!(await informers.waitForCacheSync(signal))) return

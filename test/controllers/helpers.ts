@@ -5,20 +5,17 @@ import type { Test } from 'tap'
 import { Registry } from 'prom-client'
 import { createApiServer } from '../../src/apiserver/index.js'
 import { MemoryStorage } from '../../src/apiserver/storage/memory.js'
-import { findResource, type ResourceType } from '../../src/api/resources.js'
+import type { ResourceType } from '../../src/api/resources.js'
 import { isNotFound, RestClient } from '../../src/client/index.js'
-import { ControllerManager } from '../../src/controllers/manager.js'
+import { ControllerManager, CONTROLLERS } from '../../src/controllers/manager.js'
+import type { ControllerFactory } from '../../src/controllers/types.js'
 
-export const NAMESPACES = findResource('', 'v1', 'namespaces')!
-export const CONFIGMAPS = findResource('', 'v1', 'configmaps')!
-export const SECRETS = findResource('', 'v1', 'secrets')!
-export const PODS = findResource('', 'v1', 'pods')!
-export const REPLICASETS = findResource('apps', 'v1', 'replicasets')!
-export const DEPLOYMENTS = findResource('apps', 'v1', 'deployments')!
-export const NODES = findResource('', 'v1', 'nodes')!
-export const EVENTS = findResource('', 'v1', 'events')!
+export * from '../../src/controllers/util/resources.js'
 
-export async function startCluster(t: Test, controllers: string[]): Promise<{ client: RestClient }> {
+/**
+ * `extra`: controllers not (yet) in CONTROLLERS, by name, available beside them.
+ */
+export async function startCluster(t: Test, controllers: string[], extra: Record<string, ControllerFactory> = {}): Promise<{ client: RestClient }> {
   const api = createApiServer({ storage: new MemoryStorage(), metrics: new Registry() })
   const port = await api.listen({ host: '127.0.0.1', port: 0 })
   await api.ready()
@@ -26,7 +23,7 @@ export async function startCluster(t: Test, controllers: string[]): Promise<{ cl
   const abort = new AbortController()
   // Every informer's cache-sync wait listens on the term's signal (30 of them with the collector).
   setMaxListeners(100, abort.signal)
-  const running = new ControllerManager({ client, writer: client, controllers }).run(abort.signal)
+  const running = new ControllerManager({ client, writer: client, controllers, registry: { ...CONTROLLERS, ...extra } }).run(abort.signal)
   t.teardown(async () => {
     abort.abort()
     await running

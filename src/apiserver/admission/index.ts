@@ -1,8 +1,10 @@
 // The admission chain every write passes after defaulting and validation:
-// NamespaceLifecycle, Priority, LimitRanger, ResourceQuota (last, as in Kubernetes, so it
-// charges what the object finally is), then Service IP/port allocation.
+// NamespaceLifecycle, DefaultTolerationSeconds, Priority, LimitRanger, ResourceQuota
+// (last, as in Kubernetes, so it charges what the object finally is), then Service
+// IP/port allocation.
 import type { ResourceType } from '../../api/resources.js'
 import type { KubeObject } from '../watch-cache/types.js'
+import { addDefaultTolerations } from './default-toleration-seconds.js'
 import type { LimitRanger } from './limit-range.js'
 import { admitNamespace, admitNamespaceDelete, type NamespaceLookup } from './namespace-lifecycle.js'
 import type { PriorityAdmission } from './priority.js'
@@ -37,6 +39,7 @@ export class Admission {
     const m = meta(obj)
     if (op === 'CREATE') await admitNamespace(rt, String(m.namespace ?? ''), this.namespaces)
     if (op === 'DELETE' && isCore(rt, 'Namespace')) admitNamespaceDelete(String(m.name))
+    addDefaultTolerations(op, rt, obj)
     await this.plugins.priority?.admit(op, rt, obj)
     await this.plugins.limitRanger?.admit(op, rt, obj, old)
     await this.plugins.resourceQuota?.admit(op, rt, obj, old, dryRun)

@@ -4,7 +4,8 @@
 // this plugin answers from the spec alone, as upstream.
 import type { NodeInfo, PodInfo } from '../framework/node-info.js'
 import type { CycleState, FilterPlugin, Status } from '../framework/types.js'
-import { podTolerations, TAINT_NODE_UNSCHEDULABLE, type Taint, tolerationsTolerateTaint } from './helpers/taints.js'
+import { TAINT_NODE_UNSCHEDULABLE, type Taint, tolerationsTolerateTaint } from '../../api/taints.js'
+import { podTolerations } from './helpers/taints.js'
 import { NODE_UNSCHEDULABLE } from './names.js'
 
 export const ERR_REASON_UNSCHEDULABLE = 'node(s) were unschedulable'

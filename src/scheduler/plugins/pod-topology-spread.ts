@@ -18,7 +18,8 @@ import { type CycleState, type FilterPlugin, MAX_NODE_SCORE, type ScorePlugin, t
 import { podNodeAffinity } from './helpers/node-selector.js'
 import { IncrementalNodeSum, LruCache, type Aggregate } from './helpers/incremental.js'
 import { countPodsMatchSelector, isTerminating } from './helpers/pod-counts.js'
-import { findUntoleratedTaint, nodeTaints, podTolerations } from './helpers/taints.js'
+import { findUntoleratedTaint } from '../../api/taints.js'
+import { nodeTaints, podTolerations } from './helpers/taints.js'
 import { POD_TOPOLOGY_SPREAD } from './names.js'
 
 export const ERR_REASON_CONSTRAINTS_NOT_MATCH = "node(s) didn't match pod topology spread constraints"

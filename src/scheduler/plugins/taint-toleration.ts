@@ -5,7 +5,8 @@
 import type { NodeInfo, PodInfo } from '../framework/node-info.js'
 import type { CycleState, FilterPlugin, ScorePlugin, Status } from '../framework/types.js'
 import { defaultNormalizeScore } from './helpers/normalize.js'
-import { findUntoleratedTaint, nodeTaints, podTolerations, type Taint, type Toleration, tolerationsTolerateTaint } from './helpers/taints.js'
+import { findUntoleratedTaint, type Taint, type Toleration, tolerationsTolerateTaint } from '../../api/taints.js'
+import { nodeTaints, podTolerations } from './helpers/taints.js'
 import { TAINT_TOLERATION } from './names.js'
 
 export function untoleratedTaintReason(taint: Taint): string {

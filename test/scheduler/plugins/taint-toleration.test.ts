@@ -2,7 +2,7 @@
 // taint in the reason; PreferNoSchedule taints score (fewer is better).
 import t from 'tap'
 import { TaintToleration } from '../../../src/scheduler/plugins/taint-toleration.js'
-import { toleratesTaint } from '../../../src/scheduler/plugins/helpers/taints.js'
+import { toleratesTaint } from '../../../src/api/taints.js'
 import { nodeInfo, podInfo, runFilter, runScore } from '../framework/fixtures.js'
 
 t.test('filter: untolerated NoSchedule and NoExecute taints reject, unresolvably', async (t) => {

@@ -7,6 +7,8 @@ import { setMaxListeners } from 'node:events'
 import type { Registry } from 'prom-client'
 import { EventRecorder, type Logger, type RestClient, SharedInformerFactory, silentLogger } from '../client/index.js'
 import { garbageCollectorController } from './garbage-collector/controller.js'
+import { jobController } from './job/controller.js'
+import { ttlAfterFinishedController } from './job/ttl-after-finished.js'
 import { namespaceController } from './namespace.js'
 import { serviceAccountController } from './serviceaccount.js'
 import type { ControllerContext, ControllerFactory } from './types.js'
@@ -14,8 +16,10 @@ import type { ControllerContext, ControllerFactory } from './types.js'
 /** Every controller we have, by kube-controller-manager's name. */
 export const CONTROLLERS: Record<string, ControllerFactory> = {
   garbagecollector: garbageCollectorController,
+  job: jobController,
   namespace: namespaceController,
   serviceaccount: serviceAccountController,
+  'ttl-after-finished': ttlAfterFinishedController,
 }
 
 export interface ControllerManagerOptions {

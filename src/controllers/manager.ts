@@ -11,6 +11,7 @@ import { jobController } from './job/controller.js'
 import { ttlAfterFinishedController } from './job/ttl-after-finished.js'
 import { namespaceController } from './namespace.js'
 import { serviceAccountController } from './serviceaccount.js'
+import { statefulSetController } from './statefulset/controller.js'
 import type { ControllerContext, ControllerFactory } from './types.js'
 
 /** Every controller we have, by kube-controller-manager's name. */
@@ -19,6 +20,7 @@ export const CONTROLLERS: Record<string, ControllerFactory> = {
   job: jobController,
   namespace: namespaceController,
   serviceaccount: serviceAccountController,
+  statefulset: statefulSetController,
   'ttl-after-finished': ttlAfterFinishedController,
 }
 

@@ -9,7 +9,8 @@ import { rec, recs, str, strs } from '../../api/json.js'
 import type { NodeInfo, PodInfo } from '../framework/node-info.js'
 import type { CycleState, FilterPlugin, PreFilterResult, ScorePlugin, Status } from '../framework/types.js'
 import { defaultNormalizeScore } from './helpers/normalize.js'
-import { NODE_NAME_FIELD, type NodeSelector, parseNodeSelector, parsePreferredTerms, podNodeAffinity, type PreferredSchedulingTerms } from './helpers/node-selector.js'
+import { NODE_NAME_FIELD, type NodeSelector, parseNodeSelector, parsePreferredTerms, type PreferredSchedulingTerms } from '../../api/node-selector.js'
+import { podNodeAffinity } from './helpers/node-selector.js'
 import { NODE_AFFINITY } from './names.js'
 
 export const ERR_REASON_POD = "node(s) didn't match Pod's node affinity/selector"

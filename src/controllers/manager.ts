@@ -6,6 +6,7 @@
 import { setMaxListeners } from 'node:events'
 import type { Registry } from 'prom-client'
 import { EventRecorder, type Logger, type RestClient, SharedInformerFactory, silentLogger } from '../client/index.js'
+import { daemonSetController } from './daemonset/controller.js'
 import { garbageCollectorController } from './garbage-collector/controller.js'
 import { jobController } from './job/controller.js'
 import { ttlAfterFinishedController } from './job/ttl-after-finished.js'
@@ -16,6 +17,7 @@ import type { ControllerContext, ControllerFactory } from './types.js'
 
 /** Every controller we have, by kube-controller-manager's name. */
 export const CONTROLLERS: Record<string, ControllerFactory> = {
+  daemonset: daemonSetController,
   garbagecollector: garbageCollectorController,
   job: jobController,
   namespace: namespaceController,

@@ -26,7 +26,7 @@ import { CONTROLLER_REVISION_HASH_LABEL } from '../util/history.js'
 import { isPodAvailable, isPodReady, isPodTerminating, podAvailableAt, podPhase } from '../util/pods.js'
 import { CONTROLLER_REVISIONS, PERSISTENT_VOLUME_CLAIMS, PODS, STATEFULSETS } from '../util/resources.js'
 import { applyIdentity, claimName, claimTemplates, identityMatches, newClaim, newPod, ordinalOf, startOrdinal } from './identity.js'
-import { ensureRevisions, revisionsToPrune, revisionTemplate } from './revisions.js'
+import { ensureRevisions, revisionsToPrune, revisionTemplate } from '../util/template-revisions.js'
 
 type Json = Record<string, unknown>
 
@@ -269,7 +269,7 @@ function newStatefulSetController(ctx: ControllerContext, opts: StatefulSetContr
 
     // 4. Revisions beyond the history limit that nothing uses.
     const limit = typeof spec.revisionHistoryLimit === 'number' ? spec.revisionHistoryLimit : 10
-    for (const r of revisionsToPrune(revs, podList, limit, CONTROLLER_REVISION_HASH_LABEL)) {
+    for (const r of revisionsToPrune(revs, podList, limit, (p) => p.metadata?.labels?.[CONTROLLER_REVISION_HASH_LABEL])) {
       await ctx.writer
         .resource(CONTROLLER_REVISIONS, ns)
         .delete(r.metadata?.name ?? '', { preconditions: { uid: r.metadata?.uid } })

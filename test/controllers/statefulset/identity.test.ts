@@ -1,7 +1,7 @@
 // StatefulSet identities and revision data, without a server.
 import t from 'tap'
 import { claimName, identityMatches, newClaim, newPod, ordinalOf } from '../../../src/controllers/statefulset/identity.js'
-import { revisionData, revisionsToPrune, revisionTemplate } from '../../../src/controllers/statefulset/revisions.js'
+import { revisionData, revisionsToPrune, revisionTemplate } from '../../../src/controllers/util/template-revisions.js'
 
 const set = {
   metadata: { name: 'web', namespace: 'ns', uid: 'u' },
@@ -45,6 +45,6 @@ t.test('revision data round-trips the template; pruning keeps what is in use', a
   t.strictSame(revisionTemplate({ data } as never), set.spec.template)
   const rev = (name: string, revision: number): { metadata: { name: string }; revision: number } => ({ metadata: { name }, revision })
   const all = [rev('a', 1), rev('b', 2), rev('c', 3), rev('d', 4), rev('e', 5)]
-  const prune = revisionsToPrune({ current: all[3]!, update: all[4]!, all, collisionCount: 0 }, [{ metadata: { labels: { h: 'a' } } }], 1, 'h')
+  const prune = revisionsToPrune({ current: all[3]!, update: all[4]!, all, collisionCount: 0 }, [{ metadata: { labels: { h: 'a' } } }], 1, (p) => p.metadata?.labels?.h)
   t.strictSame(prune.map((r) => r.metadata!.name), ['b'], 'in use by a pod: a; current and update: d, e; history of 1 keeps c')
 })

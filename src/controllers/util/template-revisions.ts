@@ -1,10 +1,11 @@
-// A StatefulSet's ControllerRevisions: each distinct pod template it ran, stored as the
-// strategic-merge patch `kubectl rollout undo` applies to go back to it. The update
-// revision is the one for today's template (created, or an equal older one renumbered
-// as the newest); the current revision is the one the rollout started from.
+// The ControllerRevisions of a StatefulSet or DaemonSet: each distinct pod template it
+// ran, stored as the strategic-merge patch `kubectl rollout undo` applies to go back
+// to it. The update revision is the one for today's template (created, or an equal
+// older one renumbered as the newest); the current revision is the one the rollout
+// started from (status.currentRevision; DaemonSets have none and use the update one).
 import type { KubeObject, OwnerReference, RestClient } from '../../client/index.js'
-import { createRevision, equalRevisions, newRevision, nextRevisionNumber, revisionNumber, sortRevisions } from '../util/history.js'
-import { CONTROLLER_REVISIONS } from '../util/resources.js'
+import { createRevision, equalRevisions, newRevision, nextRevisionNumber, revisionNumber, sortRevisions } from './history.js'
+import { CONTROLLER_REVISIONS } from './resources.js'
 
 type Json = Record<string, unknown>
 
@@ -21,7 +22,7 @@ export function revisionTemplate(revision: KubeObject): Json {
   return t
 }
 
-export interface SetRevisions {
+export interface OwnerRevisions {
   current: KubeObject
   update: KubeObject
   /** Every revision of the set, oldest first, including the two above. */
@@ -30,7 +31,7 @@ export interface SetRevisions {
 }
 
 /** Finds or makes the update revision for the set's template; raises collisionCount on a hash collision. */
-export async function ensureRevisions(writer: RestClient, set: KubeObject, ref: OwnerReference, owned: readonly KubeObject[]): Promise<SetRevisions> {
+export async function ensureRevisions(writer: RestClient, set: KubeObject, ref: OwnerReference, owned: readonly KubeObject[]): Promise<OwnerRevisions> {
   const status = (set.status ?? {}) as Json
   let collisionCount = typeof status.collisionCount === 'number' ? status.collisionCount : 0
   const all = sortRevisions(owned)
@@ -66,12 +67,16 @@ export async function ensureRevisions(writer: RestClient, set: KubeObject, ref: 
   return { current, update, all: sortRevisions(all), collisionCount }
 }
 
-/** Revisions beyond revisionHistoryLimit that no pod and neither current nor update uses, oldest first. */
-export function revisionsToPrune(revs: SetRevisions, pods: readonly KubeObject[], limit: number, hashLabel: string): KubeObject[] {
+/**
+ * Revisions beyond revisionHistoryLimit that no pod and neither current nor update
+ * uses, oldest first. `podRevision` names the revision a pod runs (a StatefulSet
+ * pod's label holds the revision's name, a DaemonSet pod's its hash).
+ */
+export function revisionsToPrune(revs: OwnerRevisions, pods: readonly KubeObject[], limit: number, podRevision: (pod: KubeObject) => string | undefined): KubeObject[] {
   const live = new Set<string>([revs.current.metadata?.name ?? '', revs.update.metadata?.name ?? ''])
   for (const p of pods) {
-    const h = p.metadata?.labels?.[hashLabel]
-    if (h !== undefined) live.add(h)
+    const r = podRevision(p)
+    if (r !== undefined) live.add(r)
   }
   const history = revs.all.filter((r) => !live.has(r.metadata?.name ?? ''))
   const excess = history.length - limit

@@ -26,6 +26,8 @@ export interface MasterLoopsOptions {
   lease: LeaseTimings
   scheduler: boolean
   controllerManager: boolean
+  /** kube-controller-manager's --controllers; default all. */
+  controllers?: string[]
   schedulerProfiles?: Profile[]
 }
 
@@ -50,7 +52,14 @@ export class MasterLoops {
     }
     if (this.opts.controllerManager) {
       this.campaign('kube-controller-manager', (reader, writer, signal, log) =>
-        new ControllerManager({ client: reader, writer, host: this.opts.masterName, logger: log, metrics: this.opts.metrics }).run(signal),
+        new ControllerManager({
+          client: reader,
+          writer,
+          host: this.opts.masterName,
+          logger: log,
+          metrics: this.opts.metrics,
+          ...(this.opts.controllers === undefined ? {} : { controllers: this.opts.controllers }),
+        }).run(signal),
       )
     }
   }

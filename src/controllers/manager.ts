@@ -38,6 +38,14 @@ export interface ControllerManagerOptions {
   registry?: Record<string, ControllerFactory>
 }
 
+/** The --controllers flag's value as a list: comma-separated, blanks ignored. */
+export function parseControllersFlag(value: string): string[] {
+  return value
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '')
+}
+
 export function enabledControllers(spec: readonly string[] = ['*'], registry: Record<string, ControllerFactory> = CONTROLLERS): string[] {
   const all = Object.keys(registry)
   for (const s of spec) {

@@ -97,6 +97,13 @@ t.test('from source (tsx)', async (t) => {
   t.equal(unknown.status, 1)
   t.equal(unknown.stdout, '')
   t.match(unknown.stderr, /^error: unknown command 'no-such-command'/)
+
+  // Refused before the master starts anything: no data dir, no ports.
+  const dir = t.testdir({})
+  const badController = run([...cli, 'master', '--insecure', '--data-dir', join(dir, 'm'), '--controllers', '*,-nope'])
+  t.not(badController.status, 0)
+  t.match(badController.stderr, /unknown controller "nope"; known: .*deployment|unknown controller "nope"; known: .*job/)
+  t.notOk(existsSync(join(dir, 'm')), 'nothing was created')
 })
 
 /** Newest modification time of the .ts files under dir (what tsconfig.build.json compiles). */

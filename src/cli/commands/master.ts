@@ -17,6 +17,7 @@ import { parse as parseYaml } from 'yaml'
 import { parseSchedulerConfig } from '../../scheduler/framework/profile.js'
 import type { Profile } from '../../scheduler/framework/types.js'
 import { parseGoDuration } from '../go-duration.js'
+import { enabledControllers, parseControllersFlag } from '../../controllers/manager.js'
 import { MasterLoops } from '../master-loops.js'
 import { addStoreFlags, configFromFlags, type StoreFlags } from './store.js'
 
@@ -58,6 +59,7 @@ interface MasterFlags extends StoreFlags {
   nodeApiPort: string
   scheduler: boolean
   controllerManager: boolean
+  controllers: string
   schedulerConfig?: string
   leaderElectLeaseDuration: string
   leaderElectRenewDeadline: string
@@ -75,12 +77,17 @@ export function registerMaster(program: Command): void {
     .addOption(new Option('--node-api-port <port>', 'the port of the node gRPC API (kubelets, kube-proxies); 0 picks a free one').default('6543'))
     .addOption(new Option('--no-scheduler', 'do not campaign for the kube-scheduler Lease (this master never schedules)'))
     .addOption(new Option('--no-controller-manager', 'do not campaign for the kube-controller-manager Lease'))
+    .addOption(
+      new Option('--controllers <list>', "the controllers to run, as kube-controller-manager's flag: '*' for all, 'name' to add one, '-name' to leave one out").default('*'),
+    )
     .addOption(new Option('--scheduler-config <file>', 'a KubeSchedulerConfiguration (kubescheduler.config.k8s.io/v1) file: profiles, plugin weights, scoring strategy'))
     .addOption(new Option('--leader-elect-lease-duration <duration>', 'how long a non-leader waits after the last renewal before taking a Lease over').default('15s'))
     .addOption(new Option('--leader-elect-renew-deadline <duration>', 'how long a leader keeps trying to renew before it stops leading').default('10s'))
     .addOption(new Option('--leader-elect-retry-period <duration>', 'how often electors try to acquire or renew').default('2s'))
     .action(async (f: MasterFlags) => {
       const cfg = configFromFlags(f)
+      // A typo in --controllers should stop the master now, not when it first leads.
+      enabledControllers(parseControllersFlag(f.controllers))
       const level = cfg.logLevel === 'panic' ? 'fatal' : cfg.logLevel
       const logger = pino({ level, base: { name: cfg.name } }, pino.destination(2))
       const port = Number(f.securePort)
@@ -126,6 +133,7 @@ export function registerMaster(program: Command): void {
         },
         scheduler: f.scheduler,
         controllerManager: f.controllerManager,
+        controllers: parseControllersFlag(f.controllers),
         ...(f.schedulerConfig === undefined ? {} : { schedulerProfiles: await schedulerConfigFile(f.schedulerConfig) }),
       })
       // Campaign only once this master's apiserver serves: a master that cannot serve should not lead.

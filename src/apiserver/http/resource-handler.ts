@@ -12,6 +12,7 @@ import { metaOf } from '../registry/object-meta.js'
 import { ApiError, badRequest, expired, methodNotAllowed, notFound, success, unsupportedMediaType } from '../status.js'
 import { checkSchema, parseFieldValidation } from '../schema-check.js'
 import type { KubeObject } from '../watch-cache/types.js'
+import { objectJson } from '../watch-cache/encoding.js'
 import { asObject, decodeBody, mediaType, readBody } from './body.js'
 import { negotiate, type ResponseShape } from './negotiate.js'
 import { sendBytes, sendJson } from './respond.js'
@@ -222,7 +223,7 @@ async function list(r: ResourceRequest): Promise<void> {
   const parts: Buffer[] = [head]
   for (let i = 0; i < res.items.length; i++) {
     if (i > 0) parts.push(COMMA)
-    parts.push(encodedObject(res.items[i]!))
+    parts.push(objectJson(res.items[i]!))
   }
   parts.push(LIST_END)
   sendBytes(r.res, 200, Buffer.concat(parts))
@@ -230,20 +231,6 @@ async function list(r: ResourceRequest): Promise<void> {
 
 const COMMA = Buffer.from(',')
 const LIST_END = Buffer.from(']}')
-
-// Cached objects are frozen and shared until they change, so each is encoded once and
-// every later LIST reuses the bytes (a LIST of 10,000 pods is then mostly a copy).
-const encodings = new WeakMap<object, Buffer>()
-
-function encodedObject(obj: KubeObject): Buffer {
-  if (!Object.isFrozen(obj)) return Buffer.from(JSON.stringify(obj))
-  let b = encodings.get(obj)
-  if (b === undefined) {
-    b = Buffer.from(JSON.stringify(obj))
-    encodings.set(obj, b)
-  }
-  return b
-}
 
 async function watch(r: ResourceRequest): Promise<void> {
   const q = r.query

@@ -3,6 +3,7 @@
 // shares are encoded once by the cache; a Table watch encodes its own rows.
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { ApiError } from '../status.js'
+import { objectJson } from '../watch-cache/encoding.js'
 import type { CacheEvent, CacheFilter, KubeObject, WatchCacheApi } from '../watch-cache/types.js'
 import { ExpiredError } from '../watch-cache/types.js'
 
@@ -34,7 +35,7 @@ export function serveWatch(req: IncomingMessage, res: ServerResponse, o: WatchSt
   let first = true
   let closed = false
   const encode = (type: CacheEvent['type'], obj: KubeObject, ev?: CacheEvent): Buffer => {
-    if (o.transform === undefined) return ev !== undefined ? ev.json(type) : line(type, obj)
+    if (o.transform === undefined) return ev !== undefined ? ev.json(type) : Buffer.concat([Buffer.from(`{"type":"${type}","object":`), objectJson(obj), Buffer.from('}\n')])
     // Only the first Table event carries column definitions, as kube-apiserver sends them.
     const out = line(type, o.transform(obj, first))
     first = false

@@ -1,7 +1,9 @@
 // Cached objects and events. Objects are frozen once decoded: every list and every
 // watcher shares them, so one accidental mutation would corrupt them all. An event's
-// JSON line is encoded on first use, per event type, and the same Buffer goes to every
-// watcher that receives the event with that type.
+// JSON line is built on first use, per event type, around the object's one shared
+// encoding, and the same Buffer goes to every watcher that receives the event with
+// that type.
+import { objectJson } from './encoding.js'
 import type { CacheEvent, CachedObject, KubeObject } from './types.js'
 
 type EventType = CacheEvent['type']
@@ -24,8 +26,9 @@ export function versioned(key: string, obj: KubeObject, revision: number): Cache
   return { key, object, modRevision: revision }
 }
 
+const EVENT_END = Buffer.from('}\n')
+
 export class CacheEventImpl implements CacheEvent {
-  private objectJson: string | undefined
   private readonly lines: Partial<Record<EventType, Buffer>> = {}
 
   constructor(
@@ -38,8 +41,7 @@ export class CacheEventImpl implements CacheEvent {
   json(type: EventType = this.type): Buffer {
     let line = this.lines[type]
     if (line === undefined) {
-      this.objectJson ??= JSON.stringify(this.object.object)
-      line = Buffer.from(`{"type":"${type}","object":${this.objectJson}}\n`)
+      line = Buffer.concat([Buffer.from(`{"type":"${type}","object":`), objectJson(this.object.object), EVENT_END])
       this.lines[type] = line
     }
     return line

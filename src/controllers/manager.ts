@@ -7,6 +7,8 @@ import { setMaxListeners } from 'node:events'
 import type { Registry } from 'prom-client'
 import { EventRecorder, type Logger, type RestClient, SharedInformerFactory, silentLogger } from '../client/index.js'
 import { daemonSetController } from './daemonset/controller.js'
+import { endpointsController } from './endpoints/endpoints.js'
+import { endpointSliceController } from './endpoints/endpointslice.js'
 import { garbageCollectorController } from './garbage-collector/controller.js'
 import { jobController } from './job/controller.js'
 import { ttlAfterFinishedController } from './job/ttl-after-finished.js'
@@ -18,6 +20,8 @@ import type { ControllerContext, ControllerFactory } from './types.js'
 /** Every controller we have, by kube-controller-manager's name. */
 export const CONTROLLERS: Record<string, ControllerFactory> = {
   daemonset: daemonSetController,
+  endpoint: endpointsController,
+  endpointslice: endpointSliceController,
   garbagecollector: garbageCollectorController,
   job: jobController,
   namespace: namespaceController,

@@ -147,6 +147,12 @@ export function defaultPod(pod: Json): void {
   defaultPodSpec(spec)
   for (const c of [...recs(spec.containers), ...recs(spec.initContainers)]) requestsFromLimits(c)
   setDefault(spec, 'enableServiceLinks', true)
+  // The v1 conversion fills the plural IP lists from the singular fields (kubelets may write either).
+  const status = pod.status
+  if (isRecord(status)) {
+    if (typeof status.podIP === 'string' && status.podIP !== '' && arr(status.podIPs).length === 0) status.podIPs = [{ ip: status.podIP }]
+    if (typeof status.hostIP === 'string' && status.hostIP !== '' && arr(status.hostIPs).length === 0) status.hostIPs = [{ ip: status.hostIP }]
+  }
   if (spec.hostNetwork === true) {
     for (const c of [...recs(spec.containers), ...recs(spec.initContainers)]) {
       for (const p of recs(c.ports)) if (p.hostPort === undefined || p.hostPort === null || p.hostPort === 0) p.hostPort = p.containerPort

@@ -46,9 +46,10 @@ const GENERATION_KINDS = new Set([
   'Ingress',
   'PersistentVolumeClaim',
   'Service',
+  'EndpointSlice',
 ])
 
-const CREATE_ON_UPDATE = new Set(['Endpoints', 'Event', 'Lease', 'EndpointSlice'])
+const CREATE_ON_UPDATE = new Set(['Endpoints', 'Event', 'Lease'])
 
 export function strategyFor(rt: ResourceType): Strategy {
   const hasStatus = rt.subresources.includes('status')
@@ -71,6 +72,12 @@ export function strategyFor(rt: ResourceType): Strategy {
       if (isNamespace) keepNamespaceFinalizers(next, old)
     },
     specChanged(next, old) {
+      // An EndpointSlice has no spec: any change outside metadata counts, and so do its labels.
+      if (rt.kind === 'EndpointSlice') {
+        const { metadata: nm, ...n } = next
+        const { metadata: om, ...o } = old
+        return !semanticEqual(n, o) || !semanticEqual(rec(nm).labels, rec(om).labels)
+      }
       if (!semanticEqual(next.spec, old.spec)) return true
       // Deployments also count annotation changes (the legacy rollback annotation lives there).
       if (rt.kind === 'Deployment') return !semanticEqual(rec(next.metadata).annotations, rec(old.metadata).annotations)

@@ -7,6 +7,7 @@ import { setMaxListeners } from 'node:events'
 import type { Registry } from 'prom-client'
 import { EventRecorder, type Logger, type RestClient, SharedInformerFactory, silentLogger } from '../client/index.js'
 import { daemonSetController } from './daemonset/controller.js'
+import { deploymentController } from './deployment/controller.js'
 import { endpointsController } from './endpoints/endpoints.js'
 import { endpointSliceController } from './endpoints/endpointslice.js'
 import { garbageCollectorController } from './garbage-collector/controller.js'
@@ -20,6 +21,7 @@ import type { ControllerContext, ControllerFactory } from './types.js'
 /** Every controller we have, by kube-controller-manager's name. */
 export const CONTROLLERS: Record<string, ControllerFactory> = {
   daemonset: daemonSetController,
+  deployment: deploymentController,
   endpoint: endpointsController,
   endpointslice: endpointSliceController,
   garbagecollector: garbageCollectorController,

@@ -112,6 +112,11 @@ export function renewedLease(current: KubeObject | undefined, nodeName: string, 
 }
 
 /** A status-subresource write: only the status (and the pinned resourceVersion, when given) matter. */
-export function statusWrite(status: Json, resourceVersion: string): KubeObject {
-  return { metadata: resourceVersion === '' ? {} : { resourceVersion }, status }
+export function statusWrite(status: Json, resourceVersion: string, current: KubeObject | undefined): KubeObject {
+  // A status write replaces annotations (as upstream's status strategies allow); a
+  // kubelet only reports status, so the stored annotations go along unchanged.
+  const annotations = (current?.metadata as Json | undefined)?.annotations
+  const metadata: Json = resourceVersion === '' ? {} : { resourceVersion }
+  if (annotations !== undefined) metadata.annotations = annotations
+  return { metadata, status }
 }

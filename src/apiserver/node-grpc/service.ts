@@ -141,7 +141,7 @@ export class NodeService {
     if (node.status !== undefined) {
       await this.authorize(call, { verb: 'update', resource: RT.nodes, subresource: 'status', namespace: '', name })
       const status = checkStatus(node.status, 'Node')
-      object = (await nodes.update('', name, () => statusWrite(status, ''), WRITE, { subresource: 'status' })).object
+      object = (await nodes.update('', name, (current) => statusWrite(status, '', current), WRITE, { subresource: 'status' })).object
     }
     return { node_json: objectJson(object), created: false }
   }
@@ -151,7 +151,7 @@ export class NodeService {
     requireName(RT.nodes, name, 'node_name')
     const status = decodeStatus(req.status_json, 'Node')
     await this.authorize(call, { verb: 'update', resource: RT.nodes, subresource: 'status', namespace: '', name })
-    const { object } = await this.store(RT.nodes).update('', name, () => statusWrite(status, req.resource_version), WRITE, { subresource: 'status' })
+    const { object } = await this.store(RT.nodes).update('', name, (current) => statusWrite(status, req.resource_version, current), WRITE, { subresource: 'status' })
     return { object_json: objectJson(object) }
   }
 
@@ -212,7 +212,7 @@ export class NodeService {
       req.name,
       (current) => {
         checkUid(RT.pods, req.name, req.uid, current!)
-        return statusWrite(status, req.resource_version)
+        return statusWrite(status, req.resource_version, current)
       },
       WRITE,
       { subresource: 'status' },

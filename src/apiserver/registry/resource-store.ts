@@ -512,8 +512,14 @@ export class ResourceStore {
       else meta[k] = oldMeta[k] as never
     }
     if (subresource === 'status') {
-      // A status write keeps the object's labels, annotations and the rest of metadata.
+      // A status write keeps the object's metadata except its annotations: upstream's
+      // status strategies reset only the spec (and some the labels), and controllers
+      // rely on it (the Deployment controller records deployment.kubernetes.io/revision
+      // with its status write).
+      const annotations = metaOf(input).annotations
       next.metadata = { ...clone(oldMeta) }
+      if (annotations === undefined || Object.keys(annotations).length === 0) delete metaOf(next).annotations
+      else metaOf(next).annotations = clone(annotations)
     }
     // A terminating object accepts no new finalizers (Kubernetes forbids adding them).
     if (oldMeta.deletionTimestamp !== undefined) {

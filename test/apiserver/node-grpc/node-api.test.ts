@@ -123,7 +123,7 @@ t.test('pods bound to a node: list, watch, status update, final delete', async (
   const running = await c.updatePodStatus('kube-system', 'b', { phase: 'Running', podIP: '10.244.1.5' }, { uid, resourceVersion: rvOf(bound) })
   t.equal((running.status as Record<string, unknown>).phase, 'Running')
   const stored = await pods.get('kube-system', 'b')
-  t.same(stored.status, { phase: 'Running', podIP: '10.244.1.5' }, 'status is in the store')
+  t.same(stored.status, { phase: 'Running', podIP: '10.244.1.5', podIPs: [{ ip: '10.244.1.5' }] }, 'status is in the store (podIPs filled in as the v1 conversion does)')
   t.same(stored.spec, bound.spec, 'spec untouched')
   const modified = await waitFor('MODIFIED b', () => events.find((e) => e.type === 'MODIFIED'))
   t.equal(modified.resourceVersion, rvOf(running))

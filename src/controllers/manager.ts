@@ -14,6 +14,7 @@ import { garbageCollectorController } from './garbage-collector/controller.js'
 import { jobController } from './job/controller.js'
 import { ttlAfterFinishedController } from './job/ttl-after-finished.js'
 import { namespaceController } from './namespace.js'
+import { replicaSetController, replicationControllerController } from './replicaset/controller.js'
 import { serviceAccountController } from './serviceaccount.js'
 import { statefulSetController } from './statefulset/controller.js'
 import type { ControllerContext, ControllerFactory } from './types.js'
@@ -27,6 +28,8 @@ export const CONTROLLERS: Record<string, ControllerFactory> = {
   garbagecollector: garbageCollectorController,
   job: jobController,
   namespace: namespaceController,
+  replicaset: replicaSetController,
+  replicationcontroller: replicationControllerController,
   serviceaccount: serviceAccountController,
   statefulset: statefulSetController,
   'ttl-after-finished': ttlAfterFinishedController,

@@ -83,6 +83,16 @@ export function podRestarts(pod: KubeObject): number {
   return (cs as Json[]).reduce((n, c) => n + (typeof c.restartCount === 'number' ? c.restartCount : 0), 0)
 }
 
+export const POD_DELETION_COST_ANNOTATION = 'controller.kubernetes.io/pod-deletion-cost'
+
+/** The pod's deletion cost annotation as an int32; missing or malformed: 0. */
+export function deletionCost(pod: KubeObject): number {
+  const v = pod.metadata?.annotations?.[POD_DELETION_COST_ANNOTATION]
+  if (v === undefined || !/^[+-]?\d+$/.test(v)) return 0
+  const n = Number(v)
+  return n >= -2147483648 && n <= 2147483647 ? n : 0
+}
+
 const PHASE_RANK: Record<string, number> = { Pending: 0, Unknown: 1, Running: 2 }
 
 function time(s: unknown): number {
@@ -93,7 +103,7 @@ function time(s: unknown): number {
 /**
  * Orders pods so the least valuable come first, for scale-down (upstream
  * ActivePodsWithRanks): unscheduled before scheduled; Pending, Unknown, then Running;
- * not ready before ready; pods sharing a node with more of their siblings first
+ * not ready before ready; lower deletion cost first; pods sharing a node with more of their siblings first
  * (`rank`: how many of the controller's pods share its node); ready more recently
  * first; more restarts first; created more recently first.
  */
@@ -107,6 +117,8 @@ export function compareForDeletion(a: KubeObject, b: KubeObject, rank?: (pod: Ku
   const aReady = isPodReady(a)
   const bReady = isPodReady(b)
   if (aReady !== bReady) return aReady ? 1 : -1
+  const cost = deletionCost(a) - deletionCost(b)
+  if (cost !== 0) return cost
   if (rank !== undefined) {
     const d = rank(b) - rank(a)
     if (d !== 0) return d

@@ -1,22 +1,13 @@
 // The Deployment controller with the real ReplicaSet controller (the test plays the
 // kubelet, marking every pod Running and Ready): a Deployment rolls out and rolls to a
-// new template through pods, not hand-written ReplicaSet status. Skipped until
-// src/controllers/replicaset/ exists.
+// new template through pods, not hand-written ReplicaSet status.
 /* eslint-disable @typescript-eslint/no-explicit-any -- objects are read by path in assertions */
-import { existsSync } from 'node:fs'
 import t from 'tap'
 import type { RestClient } from '../../../src/client/index.js'
 import { deploymentController } from '../../../src/controllers/deployment/controller.js'
-import type { ControllerFactory } from '../../../src/controllers/types.js'
+import { replicaSetController } from '../../../src/controllers/replicaset/controller.js'
 import { DEPLOYMENTS, eventually, PODS, startCluster } from '../helpers.js'
 import { deployment, NS, replicaSetsOf, setImage, waitComplete, waitSizes } from './fixtures.js'
-
-const MODULE = '../../../src/controllers/replicaset/controller.js'
-
-async function loadReplicaSetController(): Promise<ControllerFactory | undefined> {
-  if (!existsSync(new URL(MODULE.replace(/\.js$/, '.ts'), import.meta.url))) return undefined
-  return ((await import(MODULE)) as { replicaSetController?: ControllerFactory }).replicaSetController
-}
 
 /** Marks every pod that is not yet Ready as Running and Ready, until stopped. */
 function kubelet(client: RestClient): { stop: () => Promise<void> } {
@@ -43,10 +34,8 @@ function kubelet(client: RestClient): { stop: () => Promise<void> } {
   }
 }
 
-const replicaSetController = await loadReplicaSetController()
-
-t.test('a rollout through pods made by the ReplicaSet controller', { skip: replicaSetController === undefined ? 'no ReplicaSet controller (src/controllers/replicaset/) yet' : false }, async (t) => {
-  const { client } = await startCluster(t, ['deployment', 'replicaset'], { deployment: deploymentController, replicaset: replicaSetController! })
+t.test('a rollout through pods made by the ReplicaSet controller', async (t) => {
+  const { client } = await startCluster(t, ['deployment', 'replicaset'], { deployment: deploymentController, replicaset: replicaSetController })
   const k = kubelet(client)
   t.teardown(() => k.stop())
   await client.resource(DEPLOYMENTS, NS).create(deployment('web', { replicas: 3 }, 'nginx:1'))

@@ -15,6 +15,7 @@ import { jobController } from './job/controller.js'
 import { ttlAfterFinishedController } from './job/ttl-after-finished.js'
 import { namespaceController } from './namespace.js'
 import { replicaSetController, replicationControllerController } from './replicaset/controller.js'
+import { resourceQuotaController } from './resourcequota/controller.js'
 import { serviceAccountController } from './serviceaccount.js'
 import { statefulSetController } from './statefulset/controller.js'
 import type { ControllerContext, ControllerFactory } from './types.js'
@@ -30,6 +31,7 @@ export const CONTROLLERS: Record<string, ControllerFactory> = {
   namespace: namespaceController,
   replicaset: replicaSetController,
   replicationcontroller: replicationControllerController,
+  resourcequota: resourceQuotaController,
   serviceaccount: serviceAccountController,
   statefulset: statefulSetController,
   'ttl-after-finished': ttlAfterFinishedController,

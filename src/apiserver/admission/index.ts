@@ -62,6 +62,5 @@ export class Admission {
 
   async deleted(rt: ResourceType, obj: KubeObject): Promise<void> {
     if (isCore(rt, 'Service')) await this.allocator.releaseService(obj)
-    await this.plugins.resourceQuota?.deleted(rt, obj)
   }
 }

@@ -7,12 +7,13 @@
 // guarded by the quota's resourceVersion and re-checked on conflict. That is what keeps
 // two masters admitting pods at the same moment from both passing the last slot.
 //
-// What the resource quota controller does in Kubernetes (issue 7) is done here only as
-// far as a cluster without it needs: a new or edited quota gets status.hard from
-// spec.hard and its usage counted from the objects already in its namespace, and a
-// deleted object's usage is given back (best effort). Anything that drifts (a charge
-// for a write that then failed on a conflict, a pod that reached a terminal phase)
-// is the controller's periodic recalculation to correct.
+// Usage goes down through the resourcequota controller (src/controllers/resourcequota),
+// as in Kubernetes: it recounts a quota when something it counts is deleted or stops
+// counting, and periodically. Admission only gives back the charge of a create that
+// did not land (a name collision), which the controller would otherwise only see at
+// its next periodic recount. A new or edited quota gets status.hard from spec.hard and
+// its usage counted from the objects already in its namespace here too, so the first
+// write after it is checked against real figures.
 import { Quantity } from '../../api/quantity.js'
 import { findResource, type ResourceType } from '../../api/resources.js'
 import { clone, semanticEqual } from '../../api/json.js'
@@ -21,8 +22,8 @@ import { ApiError } from '../status.js'
 import type { KubeObject } from '../watch-cache/types.js'
 import { admissionForbidden } from './forbidden.js'
 import { NamespaceObjects } from './namespace-objects.js'
-import { allEvaluators, evaluatorFor, type Evaluator } from './quota-evaluators.js'
-import { quotaHard, quotaMatches, quotaName, quotaUsed, scopeSelectors } from './quota-object.js'
+import { allEvaluators, evaluatorFor, type Evaluator } from '../../api/quota/evaluators.js'
+import { quotaHard, quotaMatches, quotaName, quotaUsed, scopeSelectors } from '../../api/quota/quota-object.js'
 import {
   add,
   addInto,
@@ -108,26 +109,6 @@ export class ResourceQuotaAdmission {
     if (charges === undefined) return
     this.charged.delete(obj)
     await this.serialize(charges[0]!.namespace, () => this.release(charges))
-  }
-
-  /** The object is gone: its usage leaves every quota that covered it. */
-  async deleted(rt: ResourceType, obj: KubeObject): Promise<void> {
-    const ev = evaluatorFor(rt)
-    const namespace = String(rec(obj.metadata).namespace ?? '')
-    if (ev === undefined || namespace === '') return
-    try {
-      const quotas = await this.quotas.list(namespace)
-      const usage = ev.usage(obj, this.now(), true)
-      const charges: Charge[] = []
-      for (const q of quotas) {
-        if (!quotaMatches(q, ev, obj)) continue
-        const amount = mask(usage, quotaHard(q).keys())
-        if (!isZero(amount)) charges.push({ namespace, quota: quotaName(q), amount })
-      }
-      if (charges.length > 0) await this.serialize(namespace, () => this.release(charges))
-    } catch {
-      // Best effort: the controller's recalculation corrects what is missed here.
-    }
   }
 
   // ---- admission of other objects

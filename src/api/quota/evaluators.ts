@@ -2,14 +2,18 @@
 // pkg/quota/v1/evaluator/core and the generic object-count evaluator): which quota
 // resource names it answers for, which writes can change its usage, its usage, the
 // quota scopes it falls in, and the pod rule that quota'd cpu/memory must be asked for.
-import { Quantity } from '../../api/quantity.js'
-import { RESOURCES, type ResourceType } from '../../api/resources.js'
-import { computePodQOS } from '../../api/validation/pod.js'
-import type { KubeObject } from '../watch-cache/types.js'
-import { containerList, containers, initContainers, podLimits, podRequests, podSpec } from '../../api/pod-resources.js'
-import { parseResourceList, type ResourceList } from '../../api/resource-list.js'
+//
+// Pure functions over objects as JSON, shared by the apiserver's quota admission and
+// the resource quota controller so both count exactly the same usage.
+import { rec, type Json } from '../json.js'
+import { Quantity } from '../quantity.js'
+import { RESOURCES, type ResourceType } from '../resources.js'
+import { computePodQOS } from '../validation/pod.js'
+import { containerList, containers, initContainers, podLimits, podRequests, podSpec } from '../pod-resources.js'
+import { parseResourceList, type ResourceList } from '../resource-list.js'
 
-type Json = Record<string, unknown>
+/** Any namespaced object as JSON (the apiserver's stored objects and the client's both fit). */
+export type QuotaObject = Json
 
 /** One requirement of a quota's scopes (spec.scopes as Exists, or spec.scopeSelector). */
 export interface ScopeSelector {
@@ -21,21 +25,17 @@ export interface ScopeSelector {
 export interface Evaluator {
   readonly rt: ResourceType
   /** Whether this write can change the object's usage (the evaluator's Handles). */
-  handles(op: 'CREATE' | 'UPDATE', obj: KubeObject, old: KubeObject | undefined): boolean
+  handles(op: 'CREATE' | 'UPDATE', obj: QuotaObject, old: QuotaObject | undefined): boolean
   /** Of a quota's resource names, the ones this evaluator counts. */
   matchingResources(names: readonly string[]): string[]
-  matchesScope(sel: ScopeSelector, obj: KubeObject): boolean
+  matchesScope(sel: ScopeSelector, obj: QuotaObject): boolean
   /** Why the object may not be admitted under a quota that constrains `required`, if it may not. */
-  constraints(required: readonly string[], obj: KubeObject): string | undefined
+  constraints(required: readonly string[], obj: QuotaObject): string | undefined
   /**
    * What the object uses. `asCharged`: a pod's compute as it was charged at creation,
    * even when it has since reached a terminal phase (for releasing it on delete).
    */
-  usage(obj: KubeObject, now: Date, asCharged?: boolean): ResourceList
-}
-
-function rec(v: unknown): Json {
-  return v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Json) : {}
+  usage(obj: QuotaObject, now: Date, asCharged?: boolean): ResourceList
 }
 
 const one = (): Quantity => Quantity.fromValue(1)
@@ -119,13 +119,13 @@ function computeUsage(requests: ResourceList, limits: ResourceList): ResourceLis
 }
 
 /** spec.activeDeadlineSeconds set: the pod ends on its own (the Terminating scope). */
-function isTerminating(pod: KubeObject): boolean {
+function isTerminating(pod: QuotaObject): boolean {
   const ads = podSpec(pod).activeDeadlineSeconds
   return typeof ads === 'number' && ads >= 0
 }
 
 /** Whether a pod still counts: not terminal, and not stuck terminating past its grace period. */
-function podCounts(pod: KubeObject, now: Date): boolean {
+function podCounts(pod: QuotaObject, now: Date): boolean {
   const phase = rec(pod.status).phase
   if (phase === 'Succeeded' || phase === 'Failed') return false
   const m = rec(pod.metadata)
@@ -143,7 +143,7 @@ function affinityTermsCrossNamespaces(terms: unknown): boolean {
   })
 }
 
-function usesCrossNamespaceAffinity(pod: KubeObject): boolean {
+function usesCrossNamespaceAffinity(pod: QuotaObject): boolean {
   const affinity = rec(podSpec(pod).affinity)
   return [affinity.podAffinity, affinity.podAntiAffinity].some((a) => {
     const x = rec(a)
@@ -151,7 +151,7 @@ function usesCrossNamespaceAffinity(pod: KubeObject): boolean {
   })
 }
 
-function priorityClassMatches(pod: KubeObject, sel: ScopeSelector): boolean {
+function priorityClassMatches(pod: QuotaObject, sel: ScopeSelector): boolean {
   const name = podSpec(pod).priorityClassName
   const has = typeof name === 'string' && name !== ''
   switch (sel.operator) {
@@ -248,7 +248,7 @@ const serviceEvaluator = (rt: ResourceType): Evaluator => ({
 const PVC_RESOURCES = ['persistentvolumeclaims', 'count/persistentvolumeclaims', 'requests.storage']
 const STORAGE_CLASS_SUFFIX = '.storageclass.storage.k8s.io/'
 
-function storageClassOf(pvc: KubeObject): string {
+function storageClassOf(pvc: QuotaObject): string {
   const name = rec(pvc.spec).storageClassName
   if (typeof name === 'string' && name !== '') return name
   const beta = rec(rec(pvc.metadata).annotations)['volume.beta.kubernetes.io/storage-class']

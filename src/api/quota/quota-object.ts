@@ -1,33 +1,33 @@
 // Reading a ResourceQuota: its hard limits (status.hard, which mirrors spec.hard),
 // what it has recorded as used, its scopes, and whether an object falls under it
 // (apiserver's quota/v1/generic.Matches: the quota names a resource the object's
-// evaluator counts, and the object is in every one of its scopes).
-import type { KubeObject } from '../watch-cache/types.js'
-import type { Evaluator, ScopeSelector } from './quota-evaluators.js'
-import { parseResourceList, type ResourceList } from '../../api/resource-list.js'
+// evaluator counts, and the object is in every one of its scopes). Shared by quota
+// admission and the resource quota controller.
+import { rec } from '../json.js'
+import { parseResourceList, type ResourceList } from '../resource-list.js'
+import type { Evaluator, QuotaObject, ScopeSelector } from './evaluators.js'
 
-type Json = Record<string, unknown>
-
-function rec(v: unknown): Json {
-  return v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Json) : {}
-}
-
-export function quotaName(q: KubeObject): string {
+export function quotaName(q: QuotaObject): string {
   return String(rec(q.metadata).name ?? '')
 }
 
 /** The enforced limits: status.hard, or spec.hard while the status has none yet. */
-export function quotaHard(q: KubeObject): ResourceList {
+export function quotaHard(q: QuotaObject): ResourceList {
   const status = rec(q.status)
   return parseResourceList(status.hard !== undefined ? status.hard : rec(q.spec).hard)
 }
 
-export function quotaUsed(q: KubeObject): ResourceList {
+/** The limits the quota asks for (the controller mirrors them into status.hard). */
+export function specHard(q: QuotaObject): ResourceList {
+  return parseResourceList(rec(q.spec).hard)
+}
+
+export function quotaUsed(q: QuotaObject): ResourceList {
   return parseResourceList(rec(q.status).used)
 }
 
 /** spec.scopes (each an Exists requirement) and spec.scopeSelector's expressions. */
-export function scopeSelectors(q: KubeObject): ScopeSelector[] {
+export function scopeSelectors(q: QuotaObject): ScopeSelector[] {
   const spec = rec(q.spec)
   const out: ScopeSelector[] = []
   for (const s of Array.isArray(spec.scopes) ? spec.scopes : []) out.push({ scopeName: String(s), operator: 'Exists', values: [] })
@@ -42,7 +42,7 @@ export function scopeSelectors(q: KubeObject): ScopeSelector[] {
   return out
 }
 
-export function quotaMatches(q: KubeObject, ev: Evaluator, obj: KubeObject): boolean {
+export function quotaMatches(q: QuotaObject, ev: Evaluator, obj: QuotaObject): boolean {
   if (ev.matchingResources([...quotaHard(q).keys()]).length === 0) return false
   return scopeSelectors(q).every((sel) => ev.matchesScope(sel, obj))
 }

@@ -14,6 +14,8 @@ import { garbageCollectorController } from './garbage-collector/controller.js'
 import { jobController } from './job/controller.js'
 import { ttlAfterFinishedController } from './job/ttl-after-finished.js'
 import { namespaceController } from './namespace.js'
+import { nodeLifecycleController } from './node-lifecycle/controller.js'
+import { taintEvictionController } from './node-lifecycle/taint-eviction.js'
 import { replicaSetController, replicationControllerController } from './replicaset/controller.js'
 import { resourceQuotaController } from './resourcequota/controller.js'
 import { serviceAccountController } from './serviceaccount.js'
@@ -29,11 +31,13 @@ export const CONTROLLERS: Record<string, ControllerFactory> = {
   garbagecollector: garbageCollectorController,
   job: jobController,
   namespace: namespaceController,
+  nodelifecycle: nodeLifecycleController,
   replicaset: replicaSetController,
   replicationcontroller: replicationControllerController,
   resourcequota: resourceQuotaController,
   serviceaccount: serviceAccountController,
   statefulset: statefulSetController,
+  'taint-eviction-controller': taintEvictionController,
   'ttl-after-finished': ttlAfterFinishedController,
 }
 

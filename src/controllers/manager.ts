@@ -6,6 +6,7 @@
 import { setMaxListeners } from 'node:events'
 import type { Registry } from 'prom-client'
 import { EventRecorder, type Logger, type RestClient, SharedInformerFactory, silentLogger } from '../client/index.js'
+import { cronJobController } from './cronjob/controller.js'
 import { daemonSetController } from './daemonset/controller.js'
 import { deploymentController } from './deployment/controller.js'
 import { endpointsController } from './endpoints/endpoints.js'
@@ -24,6 +25,7 @@ import type { ControllerContext, ControllerFactory } from './types.js'
 
 /** Every controller we have, by kube-controller-manager's name. */
 export const CONTROLLERS: Record<string, ControllerFactory> = {
+  cronjob: cronJobController,
   daemonset: daemonSetController,
   deployment: deploymentController,
   endpoint: endpointsController,

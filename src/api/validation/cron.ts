@@ -1,6 +1,8 @@
 // Cron schedules as CronJobs accept them: robfig/cron's standard parser (five fields,
 // names for months and weekdays, ranges, steps, `@every`/`@daily`-style descriptors),
-// with its error texts, which CronJob validation reports verbatim.
+// with its error texts, which CronJob validation reports verbatim. The parsed form
+// (parseCron) is what src/api/cron-schedule.ts computes activation times from, so
+// validation and the CronJob controller read a schedule the same way.
 
 interface Bounds {
   min: number
@@ -11,6 +13,7 @@ interface Bounds {
 const MONTHS: Record<string, number> = { jan: 1, feb: 2, mar: 3, apr: 4, may: 5, jun: 6, jul: 7, aug: 8, sep: 9, oct: 10, nov: 11, dec: 12 }
 const DAYS: Record<string, number> = { sun: 0, mon: 1, tue: 2, wed: 3, thu: 4, fri: 5, sat: 6 }
 
+const SECONDS: Bounds = { min: 0, max: 59 }
 const FIELDS: Bounds[] = [
   { min: 0, max: 59 },
   { min: 0, max: 23 },
@@ -19,7 +22,34 @@ const FIELDS: Bounds[] = [
   { min: 0, max: 6, names: DAYS },
 ]
 
-const DESCRIPTORS = new Set(['@yearly', '@annually', '@monthly', '@weekly', '@daily', '@midnight', '@hourly'])
+/** The values one field matches. */
+export interface CronField {
+  values: ReadonlySet<number>
+  /**
+   * Written as `*` or `?` (with no step, or a step of 1): robfig's star bit. When
+   * day-of-month or day-of-week has it, a day must match both; otherwise either.
+   */
+  star: boolean
+}
+
+export type ParsedCron =
+  | {
+      kind: 'fields'
+      /** The zone of a `TZ=`/`CRON_TZ=` prefix, as written (not checked here). */
+      location?: string
+      second: CronField
+      minute: CronField
+      hour: CronField
+      dom: CronField
+      month: CronField
+      dow: CronField
+    }
+  | {
+      kind: 'every'
+      location?: string
+      /** The @every duration in nanoseconds, as time.ParseDuration reads it. */
+      nanoseconds: number
+    }
 
 // strconv.Atoi and its error text.
 function atoi(s: string): number {
@@ -40,14 +70,17 @@ function parseIntOrName(expr: string, names: Record<string, number> | undefined)
   return named ?? mustParseInt(expr)
 }
 
-function checkRange(expr: string, b: Bounds): void {
+/** One comma-separated part of a field: `*`, `N`, `N-M`, each with an optional `/step`. */
+function parseRange(expr: string, b: Bounds, into: Set<number>): boolean {
   const rangeAndStep = expr.split('/')
   const lowAndHigh = rangeAndStep[0].split('-')
   let start: number
   let end: number
+  let star = false
   if (lowAndHigh[0] === '*' || lowAndHigh[0] === '?') {
     start = b.min
     end = b.max
+    star = true
   } else {
     start = parseIntOrName(lowAndHigh[0], b.names)
     if (lowAndHigh.length === 1) end = start
@@ -59,6 +92,7 @@ function checkRange(expr: string, b: Bounds): void {
     step = mustParseInt(rangeAndStep[1])
     // "N/step" means "N-max/step".
     if (lowAndHigh.length === 1) end = b.max
+    if (step > 1) star = false
   } else if (rangeAndStep.length > 2) {
     throw new Error(`too many slashes: ${expr}`)
   }
@@ -66,36 +100,86 @@ function checkRange(expr: string, b: Bounds): void {
   if (end > b.max) throw new Error(`end of range (${end}) above maximum (${b.max}): ${expr}`)
   if (start > end) throw new Error(`beginning of range (${start}) beyond end of range (${end}): ${expr}`)
   if (step === 0) throw new Error(`step of range should be a positive number: ${expr}`)
+  for (let v = start; v <= end; v += step) into.add(v)
+  return star
+}
+
+function parseField(field: string, b: Bounds): CronField {
+  const values = new Set<number>()
+  let star = false
+  for (const expr of field.split(',').filter((e) => e !== '')) star = parseRange(expr, b, values) || star
+  return { values, star }
+}
+
+const only = (v: number): CronField => ({ values: new Set([v]), star: false })
+const every = (b: Bounds): CronField => parseField('*', b)
+
+function descriptor(name: string): Omit<Extract<ParsedCron, { kind: 'fields' }>, 'kind' | 'location'> | undefined {
+  const midnight = { second: only(0), minute: only(0), hour: only(0) }
+  switch (name) {
+    case '@yearly':
+    case '@annually':
+      return { ...midnight, dom: only(1), month: only(1), dow: every(FIELDS[4]) }
+    case '@monthly':
+      return { ...midnight, dom: only(1), month: every(FIELDS[3]), dow: every(FIELDS[4]) }
+    case '@weekly':
+      return { ...midnight, dom: every(FIELDS[2]), month: every(FIELDS[3]), dow: only(0) }
+    case '@daily':
+    case '@midnight':
+      return { ...midnight, dom: every(FIELDS[2]), month: every(FIELDS[3]), dow: every(FIELDS[4]) }
+    case '@hourly':
+      return { second: only(0), minute: only(0), hour: every(FIELDS[1]), dom: every(FIELDS[2]), month: every(FIELDS[3]), dow: every(FIELDS[4]) }
+    default:
+      return undefined
+  }
 }
 
 // Go's time.ParseDuration, enough to accept what @every takes.
-function isGoDuration(s: string): boolean {
-  return s === '0' || /^[+-]?([0-9]*(\.[0-9]*)?(ns|us|µs|ms|s|m|h))+$/.test(s)
+const GO_DURATION = /^[+-]?([0-9]*(\.[0-9]*)?(ns|us|µs|ms|s|m|h))+$/
+const UNIT_NANOS: Record<string, number> = { ns: 1, us: 1e3, µs: 1e3, ms: 1e6, s: 1e9, m: 60e9, h: 3600e9 }
+
+function goDurationNanos(s: string): number {
+  let total = 0
+  for (const [, whole, frac, unit] of s.matchAll(/([0-9]*)(?:\.([0-9]*))?(ns|us|µs|ms|s|m|h)/g)) {
+    const scale = UNIT_NANOS[unit]
+    total += Number(whole === '' ? 0 : whole) * scale
+    if (frac !== undefined && frac !== '') total += (Number(frac) / 10 ** frac.length) * scale
+  }
+  return s.startsWith('-') ? -total : total
+}
+
+/** cron.ParseStandard: the parsed schedule, or an Error with robfig's message. */
+export function parseCron(spec: string): ParsedCron {
+  if (spec.length === 0) throw new Error('empty spec string')
+  let s = spec
+  let location: string | undefined
+  if (s.startsWith('TZ=') || s.startsWith('CRON_TZ=')) {
+    const i = s.indexOf(' ')
+    if (i < 0) throw new Error(`provided bad location ${s.slice(s.indexOf('=') + 1)}: unknown time zone`)
+    location = s.slice(s.indexOf('=') + 1, i)
+    s = s.slice(i).trim()
+  }
+  const at = location === undefined ? {} : { location }
+  if (s.startsWith('@')) {
+    const fixed = descriptor(s)
+    if (fixed !== undefined) return { kind: 'fields', ...at, ...fixed }
+    if (s.startsWith('@every ')) {
+      const d = s.slice('@every '.length)
+      if (d !== '0' && !GO_DURATION.test(d)) throw new Error(`failed to parse duration ${s}: time: invalid duration "${d}"`)
+      return { kind: 'every', ...at, nanoseconds: d === '0' ? 0 : goDurationNanos(d) }
+    }
+    throw new Error(`unrecognized descriptor: ${s}`)
+  }
+  const fields = s.split(/\s+/).filter((f) => f !== '')
+  if (fields.length !== 5) throw new Error(`expected exactly 5 fields, found ${fields.length}: [${fields.join(' ')}]`)
+  const [minute, hour, dom, month, dow] = fields.map((f, i) => parseField(f, FIELDS[i]))
+  return { kind: 'fields', ...at, second: parseField('0', SECONDS), minute, hour, dom, month, dow }
 }
 
 /** cron.ParseStandard: returns the error message, or undefined when the schedule parses. */
 export function cronScheduleError(spec: string): string | undefined {
   try {
-    if (spec.length === 0) return 'empty spec string'
-    let s = spec
-    if (s.startsWith('TZ=') || s.startsWith('CRON_TZ=')) {
-      const i = s.indexOf(' ')
-      if (i < 0) return `provided bad location ${s.slice(s.indexOf('=') + 1)}: unknown time zone`
-      s = s.slice(i).trim()
-    }
-    if (s.startsWith('@')) {
-      if (DESCRIPTORS.has(s)) return undefined
-      if (s.startsWith('@every ')) {
-        const d = s.slice('@every '.length)
-        return isGoDuration(d) ? undefined : `failed to parse duration ${s}: time: invalid duration "${d}"`
-      }
-      return `unrecognized descriptor: ${s}`
-    }
-    const fields = s.split(/\s+/).filter((f) => f !== '')
-    if (fields.length !== 5) return `expected exactly 5 fields, found ${fields.length}: [${fields.join(' ')}]`
-    fields.forEach((f, i) => {
-      for (const expr of f.split(',').filter((e) => e !== '')) checkRange(expr, FIELDS[i])
-    })
+    parseCron(spec)
     return undefined
   } catch (e) {
     return (e as Error).message

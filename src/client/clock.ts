@@ -11,10 +11,19 @@ export interface Clock {
   setTimeout(fn: () => void, ms: number): Timer
 }
 
+/** Node fires a setTimeout longer than this after 1 ms; longer waits are chained. */
+const MAX_TIMEOUT_MS = 2 ** 31 - 1
+
 export const realClock: Clock = {
   now: () => performance.now(),
   setTimeout(fn, ms) {
-    const h = setTimeout(fn, Math.max(0, ms))
+    const due = performance.now() + Math.max(0, ms)
+    let h: NodeJS.Timeout
+    const arm = (): void => {
+      const left = due - performance.now()
+      h = setTimeout(left > MAX_TIMEOUT_MS ? arm : fn, Math.min(Math.max(0, left), MAX_TIMEOUT_MS))
+    }
+    arm()
     return { cancel: () => clearTimeout(h) }
   },
 }

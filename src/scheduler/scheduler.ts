@@ -2,13 +2,18 @@
 // long): informers feed the cache (bound pods, nodes) and the queue (pods waiting
 // for a node); the loop pops the next pod, runs the profile's filters and scores on
 // a snapshot, assumes the pod on the chosen node so the next decision already counts
-// it, and binds in the background. A pod that fits nowhere gets PodScheduled=False
-// with upstream's "0/N nodes are available: …" message, a FailedScheduling Event, and
-// waits in the queue until the cluster changes.
+// it, runs the Reserve plugins (VolumeBinding assumes the volumes it chose), and binds
+// in the background: PreBind plugins first (VolumeBinding writes claimRefs and
+// selected-node annotations and waits for the claims to be bound), then the Binding.
+// A pod that fits nowhere gets PodScheduled=False with upstream's "0/N nodes are
+// available: …" message, a FailedScheduling Event, and waits in the queue until the
+// cluster changes; one whose binding cycle fails is unreserved, forgotten, and retried
+// with back-off.
 //
-// Reads go through `client`; every write (bindings, pod conditions, events) through
-// `writer`, the leader's fenced client, so a scheduler that lost its lease cannot
-// land a write even if it has not noticed yet.
+// Reads go through `client`; every write (bindings, volume pre-bindings and
+// selected-node annotations, pod conditions, events) through `writer`, the leader's
+// fenced client, so a scheduler that lost its lease cannot land a write even if it
+// has not noticed yet.
 import { metaTime } from '../api/time.js'
 import { setImmediate as yieldLoop } from 'node:timers/promises'
 import { setMaxListeners } from 'node:events'
@@ -31,19 +36,21 @@ import { ApiError, isFencedError } from '../client/errors.js'
 import type { KubeObject } from '../client/types.js'
 import { SchedulerCache, Snapshot } from './cache/index.js'
 import { schedulePod } from './framework/algorithm.js'
+import { fitErrorMessage, newDiagnosis } from './framework/fit-error.js'
 import { PodInfo } from './framework/node-info.js'
 import { defaultProfile } from './framework/profile.js'
-import type { Profile } from './framework/types.js'
+import { type BindingHandle, type CycleState, isRejected, POD_DELETED, type Profile, type Status, statusMessage } from './framework/types.js'
 import { type SchedulerMetrics, schedulerMetrics } from './metrics.js'
+import { InformerVolumeCache } from './plugins/helpers/volume-assume-cache.js'
 import { SchedulingQueue, type QueuedPodInfo } from './queue/index.js'
 
 const PODS = findResource('', 'v1', 'pods')!
 const NODES = findResource('', 'v1', 'nodes')!
 
 export interface SchedulerOptions {
-  /** Reads: informers on pods and nodes. */
+  /** Reads: informers on pods, nodes, claims, volumes and storage classes. */
   client: RestClient
-  /** Writes: bindings, pod conditions and events (the leader's fenced client). */
+  /** Writes: bindings, volume bindings, pod conditions and events (the leader's fenced client). */
   writer: RestClient
   profiles?: Profile[]
   /** Events' source.host: the master's name. */
@@ -52,7 +59,7 @@ export interface SchedulerOptions {
   metrics?: Registry
   clock?: Clock
   rng?: () => number
-  /** Bindings in flight at once; the loop waits for a free slot beyond it. */
+  /** Binding writes in flight at once (pods waiting for their volumes not counted); the loop waits for a free slot beyond it. */
   bindConcurrency?: number
 }
 
@@ -88,7 +95,14 @@ export class Scheduler {
   private readonly queue: SchedulingQueue
   private readonly events: EventRecorder
   private readonly inflight = new Set<Promise<void>>()
+  /** Bindings between Reserve and the Binding write, by pod key: aborted when the pod is deleted or the scheduler stops. */
+  private readonly binding = new Map<string, AbortController>()
+  /** Bindings in PreBind: waiting for volumes may take minutes, so they do not count against bindConcurrency. */
+  private preBinding = 0
   private pods: SharedIndexInformer | undefined
+  private volumes: InformerVolumeCache | undefined
+  /** Reserve's handle (the term's signal); PreBind gets one per pod. */
+  private reserveHandle: BindingHandle | undefined
 
   constructor(private readonly opts: SchedulerOptions) {
     const profiles = opts.profiles ?? [defaultProfile()]
@@ -110,6 +124,11 @@ export class Scheduler {
     const pods = factory.forResource(PODS)
     const nodes = factory.forResource(NODES)
     this.pods = pods
+    // Claims, volumes and classes for VolumeBinding; their changes may let waiting pods fit.
+    const volumes = new InformerVolumeCache(factory, { onEvent: (event, o, n) => this.queue.moveAllToActiveOrBackoffQueue(event, o, n) })
+    this.volumes = volumes
+    this.snapshot.volumes = volumes
+    this.reserveHandle = this.handle(signal)
     pods.addEventHandler({
       onAdd: (p) => this.podAdded(p),
       onUpdate: (o, p) => this.podUpdated(o, p),
@@ -134,10 +153,11 @@ export class Scheduler {
     this.metrics?.setPendingSource(() => this.queue.pendingCounts())
     factory.start()
     try {
-      if (!(await waitForCacheSync([pods, nodes], signal))) return
+      if (!(await waitForCacheSync([pods, nodes, ...volumes.informers], signal))) return
       this.logger.info({ nodes: nodes.indexer.list().length, pods: pods.indexer.list().length }, 'scheduler caches synced; scheduling')
       await this.loop(signal)
     } finally {
+      for (const b of this.binding.values()) b.abort()
       this.queue.close()
       factory.shutdown()
       this.metrics?.setPendingSource(undefined)
@@ -189,7 +209,13 @@ export class Scheduler {
       this.queue.moveAllToActiveOrBackoffQueue('AssignedPodDelete', pod)
     } else {
       this.queue.delete(pod)
+      // A binding waiting for its volumes stops waiting (upstream: "pod does not exist any more").
+      this.binding.get(podKey(pod))?.abort(POD_DELETED)
     }
+  }
+
+  private handle(signal: AbortSignal): BindingHandle {
+    return { writer: this.opts.writer, volumes: this.volumes, node: (name) => this.snapshot.get(name)?.node, clock: this.clock, signal }
   }
 
   private async loop(signal: AbortSignal): Promise<void> {
@@ -199,7 +225,7 @@ export class Scheduler {
       await this.scheduleOne(qpi, signal)
       // Raft heartbeats share this event loop: let them through between pods.
       await yieldLoop()
-      while (this.inflight.size >= this.bindConcurrency && !signal.aborted) await Promise.race([...this.inflight])
+      while (this.inflight.size - this.preBinding >= this.bindConcurrency && !signal.aborted) await Promise.race([...this.inflight])
     }
   }
 
@@ -239,17 +265,62 @@ export class Scheduler {
       return
     }
     const nodeName = result.nodeName
+    const state = result.state
     this.cache.assumePod(podInfo, nodeName)
+    const reserved = this.runReserve(profile, state, podInfo, nodeName)
+    if (reserved !== undefined) {
+      this.runUnreserve(profile, state, podInfo, nodeName, this.reserveHandle!)
+      if (this.cache.forgetPod(podInfo.key)) this.queue.moveAllToActiveOrBackoffQueue('AssignedPodDelete', pod)
+      const rejected = isRejected(reserved)
+      this.observe(rejected ? 'unschedulable' : 'error', profileName, started)
+      const plugins = new Set(rejected && reserved.plugin !== undefined ? [reserved.plugin] : [])
+      this.queue.addUnschedulableIfNotPresent({ ...qpi, unschedulablePlugins: plugins }, cycle, !rejected)
+      this.reportUnschedulable(pod, this.reserveMessage(reserved, nodeName), rejected ? 'Unschedulable' : 'SchedulerError')
+      return
+    }
     // The queue keeps the pod "in flight" until the binding settles, so an update or a
     // delete meanwhile is applied to it rather than queuing it a second time.
-    const binding = this.bind(pod, podInfo, nodeName, qpi, cycle, profileName, started, signal)
+    const binding = this.bind(pod, podInfo, nodeName, qpi, cycle, profile, state, started, signal)
     this.inflight.add(binding)
     void binding.finally(() => this.inflight.delete(binding))
   }
 
-  private async bind(pod: KubeObject, podInfo: PodInfo, nodeName: string, qpi: QueuedPodInfo, cycle: number, profile: string, started: number, signal: AbortSignal): Promise<void> {
+  private async bind(
+    pod: KubeObject,
+    podInfo: PodInfo,
+    nodeName: string,
+    qpi: QueuedPodInfo,
+    cycle: number,
+    profile: Profile,
+    state: CycleState,
+    started: number,
+    signal: AbortSignal,
+  ): Promise<void> {
     const { namespace, name } = podInfo
+    const profileName = profile.schedulerName
+    const abort = new AbortController()
+    this.binding.set(podInfo.key, abort)
+    const handle = this.handle(abort.signal)
     try {
+      let preBound: Status | undefined
+      this.preBinding++
+      try {
+        preBound = await this.runPreBind(profile, state, podInfo, nodeName, handle)
+      } finally {
+        this.preBinding--
+      }
+      if (preBound !== undefined) {
+        this.unbind(profile, state, podInfo, nodeName, handle, pod)
+        this.observe('error', profileName, started)
+        // The scheduler is stopping, or the pod is gone: nothing to retry or report.
+        if (signal.aborted || abort.signal.aborted) return
+        const rejected = isRejected(preBound)
+        const plugins = new Set(rejected && preBound.plugin !== undefined ? [preBound.plugin] : [])
+        this.queue.addUnschedulableIfNotPresent({ ...qpi, unschedulablePlugins: plugins }, cycle, !rejected)
+        this.logger.info({ pod: podInfo.key, node: nodeName, err: statusMessage(preBound) }, 'PreBind failed')
+        this.reportUnschedulable(pod, `running PreBind plugin "${preBound.plugin ?? ''}": ${statusMessage(preBound)}`, rejected ? 'Unschedulable' : 'SchedulerError')
+        return
+      }
       await this.opts.writer.request({
         method: 'POST',
         path: `/api/v1/namespaces/${encodeURIComponent(namespace)}/pods/${encodeURIComponent(name)}/binding`,
@@ -258,11 +329,11 @@ export class Scheduler {
         body: { apiVersion: 'v1', kind: 'Binding', metadata: { name, namespace, uid: podInfo.uid }, target: { apiVersion: 'v1', kind: 'Node', name: nodeName } },
       })
       this.cache.finishBinding(podInfo.key)
-      this.observe('scheduled', profile, started)
+      this.observe('scheduled', profileName, started)
       this.events.event(pod, 'Normal', 'Scheduled', `Successfully assigned ${namespace}/${name} to ${nodeName}`)
     } catch (err) {
-      this.cache.forgetPod(podInfo.key)
-      this.observe('error', profile, started)
+      this.unbind(profile, state, podInfo, nodeName, handle, pod)
+      this.observe('error', profileName, started)
       const fenced = isFencedError(err)
       this.logger[fenced ? 'warn' : 'info']({ pod: podInfo.key, node: nodeName, err: errorMessage(err), fenced }, 'binding rejected')
       if (signal.aborted || fenced) return
@@ -270,8 +341,63 @@ export class Scheduler {
       this.queue.addUnschedulableIfNotPresent({ ...qpi, unschedulablePlugins: new Set() }, cycle, true)
       this.events.event(pod, 'Warning', 'FailedScheduling', `Binding rejected: ${errorMessage(err)}`)
     } finally {
+      this.binding.delete(podInfo.key)
       this.queue.done(podInfo.key)
     }
+  }
+
+  /** The binding cycle failed: Unreserve, and the assumed pod leaves its node (what it held may let others fit, as upstream). */
+  private unbind(profile: Profile, state: CycleState, podInfo: PodInfo, nodeName: string, handle: BindingHandle, pod: KubeObject): void {
+    this.runUnreserve(profile, state, podInfo, nodeName, handle)
+    if (this.cache.forgetPod(podInfo.key)) this.queue.moveAllToActiveOrBackoffQueue('AssignedPodDelete', pod)
+  }
+
+  /** Reserve plugins in order; the first that does not succeed ends it (upstream's RunReservePluginsReserve). */
+  private runReserve(profile: Profile, state: CycleState, pod: PodInfo, nodeName: string): Status | undefined {
+    for (const pl of profile.reserve ?? []) {
+      let st: Status | undefined
+      try {
+        st = pl.reserve(state, pod, nodeName, this.reserveHandle!)
+      } catch (err) {
+        st = { code: 'Error', reasons: [errorMessage(err)] }
+      }
+      if (st !== undefined && st.code !== 'Success') return { ...st, plugin: st.plugin ?? pl.name }
+    }
+    return undefined
+  }
+
+  /** Unreserve plugins in reverse order; each tolerates a Reserve that did not run. */
+  private runUnreserve(profile: Profile, state: CycleState, pod: PodInfo, nodeName: string, handle: BindingHandle): void {
+    const plugins = profile.reserve ?? []
+    for (let i = plugins.length - 1; i >= 0; i--) {
+      try {
+        plugins[i].unreserve(state, pod, nodeName, handle)
+      } catch (err) {
+        this.logger.error({ pod: pod.key, plugin: plugins[i].name, err: errorMessage(err) }, 'unreserve failed')
+      }
+    }
+  }
+
+  /** PreBind plugins in order; the first that does not succeed fails the binding. */
+  private async runPreBind(profile: Profile, state: CycleState, pod: PodInfo, nodeName: string, handle: BindingHandle): Promise<Status | undefined> {
+    for (const pl of profile.preBind ?? []) {
+      let st: Status | undefined
+      try {
+        st = await pl.preBind(state, pod, nodeName, handle)
+      } catch (err) {
+        st = { code: 'Error', reasons: [errorMessage(err)] }
+      }
+      if (st !== undefined && st.code !== 'Success') return { ...st, plugin: st.plugin ?? pl.name }
+    }
+    return undefined
+  }
+
+  /** Upstream's words for a Reserve failure: a rejection reads as a fit error on that one node. */
+  private reserveMessage(st: Status, nodeName: string): string {
+    if (!isRejected(st)) return `running Reserve plugin "${st.plugin ?? ''}": ${statusMessage(st)}`
+    const d = newDiagnosis()
+    d.nodeToStatus.set(nodeName, st)
+    return fitErrorMessage(1, d)
   }
 
   private observe(result: 'scheduled' | 'unschedulable' | 'error', profile: string, started: number): void {

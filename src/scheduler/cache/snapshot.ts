@@ -6,7 +6,7 @@
 // (anti-)affinity pods are patched in place when only some nodes changed, and built
 // again only when nodes came, went or moved in the order.
 import type { NodeInfo } from '../framework/node-info.js'
-import type { Snapshot as FrameworkSnapshot } from '../framework/types.js'
+import type { Snapshot as FrameworkSnapshot, VolumeListers } from '../framework/types.js'
 
 export class Snapshot implements FrameworkSnapshot {
   private nodeList: NodeInfo[] = []
@@ -17,6 +17,9 @@ export class Snapshot implements FrameworkSnapshot {
   private readonly position = new Map<string, number>()
   /** Set when a node was added or removed: the lists are rebuilt before use. */
   private listsStale = false
+
+  /** The scheduler's claims, volumes and classes (not copied per cycle: see VolumeListers); kept by clear(). */
+  volumes: VolumeListers | undefined
 
   /** @internal The cache this snapshot follows, and how far (see SchedulerCache.updateSnapshot). */
   source: { cacheId: number; stamp: number; treeVersion: number } | undefined

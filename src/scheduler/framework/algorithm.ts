@@ -51,6 +51,8 @@ export interface ScheduleSuccess {
   /** Nodes filtered in this attempt (feasible + rejected). */
   evaluatedNodes: number
   feasibleNodes: number
+  /** The cycle's state: Reserve and PreBind read what PreFilter and Filter left in it for the chosen node. */
+  state: CycleState
 }
 
 export interface ScheduleFailure {
@@ -156,11 +158,11 @@ export function schedulePod(profile: Profile, snapshot: Snapshot, pod: PodInfo, 
   const feasible = findNodesThatPassFilters(profile, filters, state, pod, nodes, allNodes.length, diagnosis, opts.cursor ?? cursorFor(profile))
   if (feasible.length === 0) return failure(pod, allNodes.length, diagnosis)
   const evaluatedNodes = feasible.length + diagnosis.nodeToStatus.size
-  if (feasible.length === 1) return { ok: true, nodeName: feasible[0].name, evaluatedNodes, feasibleNodes: 1 }
+  if (feasible.length === 1) return { ok: true, nodeName: feasible[0].name, evaluatedNodes, feasibleNodes: 1, state }
 
   const totals = prioritizeNodes(profile.scores, state, pod, feasible, snapshot)
   const best = selectHost(totals, opts.rng ?? Math.random)
-  return { ok: true, nodeName: feasible[best].name, evaluatedNodes, feasibleNodes: feasible.length }
+  return { ok: true, nodeName: feasible[best].name, evaluatedNodes, feasibleNodes: feasible.length, state }
 }
 
 function findNodesThatPassFilters(

@@ -3,14 +3,17 @@
 // pods through addPod/removePod here, not on the NodeInfo directly, so the lists of
 // nodes with (anti-)affinity pods stay right.
 import type { NodeInfo, PodInfo } from './node-info.js'
-import type { Snapshot } from './types.js'
+import type { Snapshot, VolumeListers } from './types.js'
 
 export class ListSnapshot implements Snapshot {
   private readonly byName = new Map<string, NodeInfo>()
   private withAffinity: NodeInfo[] | undefined
   private withRequiredAntiAffinity: NodeInfo[] | undefined
 
-  constructor(readonly nodes: readonly NodeInfo[]) {
+  constructor(
+    readonly nodes: readonly NodeInfo[],
+    readonly volumes?: VolumeListers,
+  ) {
     for (const n of nodes) this.byName.set(n.name, n)
   }
 

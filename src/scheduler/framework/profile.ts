@@ -4,15 +4,16 @@
 // merges them: per extension point, `disabled` removes default plugins ("*" all of
 // them), `enabled` re-configures a default in place or appends; multiPoint plugins
 // expand to every extension point they implement unless that point names or disables
-// them. We model two extension points, filter and score (each plugin's PreFilter and
-// PreScore go with them); the other points and the upstream plugins we do not model
-// (volumes, images, preemption, binding…) may be named and have no effect. An unknown
-// plugin, field or bad value is an Error naming where it is.
+// them. We model four extension points, filter and score (each plugin's PreFilter and
+// PreScore go with them), reserve (with Unreserve) and preBind; the other points and
+// the upstream plugins we do not model (images, preemption, binding…) may be named
+// and have no effect. An unknown plugin, field or bad value is an Error naming where
+// it is.
 import { parse as parseYaml } from 'yaml'
 import { isRecord, type Json } from '../../api/json.js'
 import { UNMODELLED_PLUGINS } from '../plugins/names.js'
 import { ConfigError, IN_TREE_PLUGINS, invalid, type Plugin } from '../plugins/registry.js'
-import type { FilterPlugin, Profile, ScorePlugin, WeightedScorePlugin } from './types.js'
+import type { FilterPlugin, PreBindPlugin, Profile, ReservePlugin, ScorePlugin, WeightedScorePlugin } from './types.js'
 
 export { ConfigError } from '../plugins/registry.js'
 
@@ -184,11 +185,12 @@ function mergePluginSet(defaults: PluginSet, custom: PluginSet): PluginSet {
 }
 
 /** The plugin names of one extension point after multiPoint expansion (upstream's expandMultiPointPlugins), in order. */
-function expand(point: 'filter' | 'score', specific: PluginSet, multiPoint: PluginSet, path: string): string[] {
+function expand(point: 'filter' | 'score' | 'reserve' | 'preBind', specific: PluginSet, multiPoint: PluginSet, path: string): string[] {
   const implementsPoint = (name: string): boolean => IN_TREE_PLUGINS.get(name)?.[point] === true
+  const ignored = (name: string): boolean => UNMODELLED_PLUGINS.has(name) || IN_TREE_PLUGINS.get(name)?.ignoredPoints?.includes(point) === true
   const enabledSet: string[] = []
   for (const p of specific.enabled) {
-    if (UNMODELLED_PLUGINS.has(p.name)) continue
+    if (ignored(p.name)) continue
     if (!implementsPoint(p.name)) throw new ConfigError(`${path}.${point}.enabled: plugin ${JSON.stringify(p.name)} does not extend the ${point} extension point`)
     if (enabledSet.includes(p.name)) throw new ConfigError(`${path}.${point}.enabled: plugin ${JSON.stringify(p.name)} already registered as ${point} plugin`)
     enabledSet.push(p.name)
@@ -198,7 +200,7 @@ function expand(point: 'filter' | 'score', specific: PluginSet, multiPoint: Plug
   const overrides: string[] = []
   const fromMultiPoint: string[] = []
   for (const p of multiPoint.enabled) {
-    if (UNMODELLED_PLUGINS.has(p.name) || !implementsPoint(p.name) || disabled.has(p.name)) continue
+    if (ignored(p.name) || !implementsPoint(p.name) || disabled.has(p.name)) continue
     if (enabledSet.includes(p.name)) {
       if (!overrides.includes(p.name)) overrides.push(p.name)
       continue
@@ -243,6 +245,8 @@ export function buildProfile(opts: ProfileOptions, path = 'profile'): Profile {
   }
   const filterNames = expand('filter', plugins.filter!, plugins.multiPoint!, pluginsPath)
   const scoreNames = expand('score', plugins.score!, plugins.multiPoint!, pluginsPath)
+  const reserveNames = expand('reserve', plugins.reserve!, plugins.multiPoint!, pluginsPath)
+  const preBindNames = expand('preBind', plugins.preBind!, plugins.multiPoint!, pluginsPath)
 
   // Score weights: multiPoint's, overridden by the score point's; 0 or unset means 1.
   const weights = new Map<string, number>()
@@ -266,5 +270,7 @@ export function buildProfile(opts: ProfileOptions, path = 'profile'): Profile {
 
   const filters: FilterPlugin[] = filterNames.map((n) => instance(n) as FilterPlugin)
   const scores: WeightedScorePlugin[] = scoreNames.map((n) => ({ plugin: instance(n) as ScorePlugin, weight: weights.get(n) || 1 }))
-  return { schedulerName, filters, scores, percentageOfNodesToScore: pct }
+  const reserve: ReservePlugin[] = reserveNames.map((n) => instance(n) as ReservePlugin)
+  const preBind: PreBindPlugin[] = preBindNames.map((n) => instance(n) as PreBindPlugin)
+  return { schedulerName, filters, scores, percentageOfNodesToScore: pct, reserve, preBind }
 }

@@ -10,10 +10,11 @@ export const TAINT_TOLERATION = 'TaintToleration'
 export const NODE_PORTS = 'NodePorts'
 export const POD_TOPOLOGY_SPREAD = 'PodTopologySpread'
 export const INTER_POD_AFFINITY = 'InterPodAffinity'
+export const VOLUME_BINDING = 'VolumeBinding'
 
 /**
- * Upstream in-tree plugins we do not model (queue sort, binding, preemption, volumes,
- * images, DRA, gates). A configuration may name them, to keep configs written for
+ * Upstream in-tree plugins we do not model (queue sort, binding, preemption, volume
+ * restrictions, zones and limits, images, DRA, gates). A configuration may name them, to keep configs written for
  * kube-scheduler working; they have no effect here.
  */
 export const UNMODELLED_PLUGINS: ReadonlySet<string> = new Set([
@@ -22,7 +23,6 @@ export const UNMODELLED_PLUGINS: ReadonlySet<string> = new Set([
   'DefaultPreemption',
   'SchedulingGates',
   'ImageLocality',
-  'VolumeBinding',
   'VolumeRestrictions',
   'VolumeZone',
   'NodeVolumeLimits',

@@ -4,7 +4,7 @@
 // "Foo": supported values: …". Unknown args fields are errors, as kube-scheduler's
 // strict decoding makes them.
 import { isRecord, type Json } from '../../api/json.js'
-import type { FilterPlugin, ScorePlugin } from '../framework/types.js'
+import type { FilterPlugin, PreBindPlugin, ReservePlugin, ScorePlugin } from '../framework/types.js'
 import { BalancedAllocation } from './balanced-allocation.js'
 import type { ResourceSpec } from './helpers/resource-allocation.js'
 import { InterPodAffinity } from './inter-pod-affinity.js'
@@ -15,13 +15,18 @@ import { NodeResourcesFit, type ScoringStrategyType, type UtilizationShapePoint 
 import { NodeUnschedulable } from './node-unschedulable.js'
 import { PodTopologySpread } from './pod-topology-spread.js'
 import { TaintToleration } from './taint-toleration.js'
+import { VolumeBinding } from './volume-binding.js'
 
-export type Plugin = Partial<FilterPlugin> & Partial<ScorePlugin> & { readonly name: string }
+export type Plugin = Partial<FilterPlugin> & Partial<ScorePlugin> & Partial<ReservePlugin> & Partial<PreBindPlugin> & { readonly name: string }
 
 export interface PluginEntry {
   readonly name: string
   readonly filter: boolean
   readonly score: boolean
+  readonly reserve?: boolean
+  readonly preBind?: boolean
+  /** Extension points upstream's plugin has that ours does not model: naming the plugin there is accepted and does nothing. */
+  readonly ignoredPoints?: readonly string[]
   /** Builds the plugin from its (possibly absent) args; throws Error naming `path` on bad args. */
   create(args: unknown, path: string): Plugin
 }
@@ -127,6 +132,20 @@ function noArgs(create: () => Plugin) {
   }
 }
 
+function volumeBinding(args: unknown, path: string): VolumeBinding {
+  const a = argsObject(args, path, ['bindTimeoutSeconds', 'shape'])
+  let bindTimeoutSeconds: number | undefined
+  if (a.bindTimeoutSeconds !== undefined && a.bindTimeoutSeconds !== null) {
+    const v = a.bindTimeoutSeconds
+    if (typeof v !== 'number' || !Number.isInteger(v)) throw invalid(`${path}.bindTimeoutSeconds`, v, 'must be an integer')
+    if (v < 0) throw invalid(`${path}.bindTimeoutSeconds`, v, 'invalid BindTimeoutSeconds, should not be a negative value')
+    bindTimeoutSeconds = v
+  }
+  // The shape scores by capacity, behind upstream's VolumeCapacityPriority gate (alpha, off): as upstream with the gate off.
+  if (a.shape !== undefined && a.shape !== null) throw invalid(`${path}.shape`, a.shape, 'unsupported when VolumeCapacityPriority feature is disabled')
+  return new VolumeBinding(bindTimeoutSeconds === undefined ? {} : { bindTimeoutSeconds })
+}
+
 const entries: PluginEntry[] = [
   { name: 'NodeUnschedulable', filter: true, score: false, create: noArgs(() => new NodeUnschedulable()) },
   { name: 'NodeName', filter: true, score: false, create: noArgs(() => new NodeName()) },
@@ -143,6 +162,7 @@ const entries: PluginEntry[] = [
   },
   { name: 'NodePorts', filter: true, score: false, create: noArgs(() => new NodePorts()) },
   { name: 'NodeResourcesFit', filter: true, score: true, create: nodeResourcesFit },
+  { name: 'VolumeBinding', filter: true, score: false, reserve: true, preBind: true, ignoredPoints: ['score'], create: volumeBinding },
   {
     name: 'PodTopologySpread',
     filter: true,

@@ -29,6 +29,13 @@ export type ClusterEvent =
   | 'UnschedulableTimeout'
   /** Moves every waiting pod, whatever failed it. */
   | 'ForceActivate'
+  /** Claims, volumes and classes (only VolumeBinding cares). */
+  | 'PersistentVolumeClaimAdd'
+  | 'PersistentVolumeClaimUpdate'
+  | 'PersistentVolumeAdd'
+  | 'PersistentVolumeUpdate'
+  | 'StorageClassAdd'
+  | 'StorageClassUpdate'
 
 /** Every event above: a string outside this vocabulary is an event the hints cannot judge. */
 export const CLUSTER_EVENTS: ReadonlySet<string> = new Set<ClusterEvent>([
@@ -47,6 +54,12 @@ export const CLUSTER_EVENTS: ReadonlySet<string> = new Set<ClusterEvent>([
   'UnscheduledPodUpdate',
   'UnschedulableTimeout',
   'ForceActivate',
+  'PersistentVolumeClaimAdd',
+  'PersistentVolumeClaimUpdate',
+  'PersistentVolumeAdd',
+  'PersistentVolumeUpdate',
+  'StorageClassAdd',
+  'StorageClassUpdate',
 ])
 
 /** What 'NodeUpdate' without the old and new objects stands for. */

@@ -22,6 +22,16 @@ export const DEFAULT_QUEUEING_HINTS: QueueingHints = hints({
   TaintToleration: ['NodeAdd', 'NodeTaintChange'],
   PodTopologySpread: ['NodeAdd', 'NodeDelete', 'NodeLabelChange', 'NodeTaintChange', 'AssignedPodAdd', 'AssignedPodUpdate', 'AssignedPodDelete'],
   InterPodAffinity: ['NodeAdd', 'NodeLabelChange', 'AssignedPodAdd', 'AssignedPodUpdate', 'AssignedPodDelete'],
+  VolumeBinding: [
+    'NodeAdd',
+    'NodeLabelChange',
+    'PersistentVolumeClaimAdd',
+    'PersistentVolumeClaimUpdate',
+    'PersistentVolumeAdd',
+    'PersistentVolumeUpdate',
+    'StorageClassAdd',
+    'StorageClassUpdate',
+  ],
 })
 
 /** Events every plugin answers "may help" to. */

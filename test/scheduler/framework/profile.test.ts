@@ -14,7 +14,7 @@ t.test('the default profile: upstream order and weights', async (t) => {
   const p = defaultProfile()
   t.equal(p.schedulerName, 'default-scheduler')
   t.equal(p.percentageOfNodesToScore, 0)
-  t.same(filters(p), ['NodeUnschedulable', 'NodeName', 'TaintToleration', 'NodeAffinity', 'NodePorts', 'NodeResourcesFit', 'PodTopologySpread', 'InterPodAffinity'])
+  t.same(filters(p), ['NodeUnschedulable', 'NodeName', 'TaintToleration', 'NodeAffinity', 'NodePorts', 'NodeResourcesFit', 'VolumeBinding', 'PodTopologySpread', 'InterPodAffinity'])
   t.same(scores(p), ['TaintToleration:3', 'NodeAffinity:2', 'NodeResourcesFit:1', 'PodTopologySpread:2', 'InterPodAffinity:2', 'NodeResourcesBalancedAllocation:1'])
   const fit = p.filters.find((f) => f.name === 'NodeResourcesFit')
   t.equal(fit, p.scores.find((s) => s.plugin.name === 'NodeResourcesFit')?.plugin, 'one instance for filter and score')
@@ -87,7 +87,7 @@ t.test('re-weighting a default in place, disabling one, multiPoint', async (t) =
   })
   // An explicitly configured plugin comes first (upstream's "override" ordering).
   t.same(scores(p), ['NodeAffinity:7', 'TaintToleration:3', 'NodeResourcesFit:1', 'PodTopologySpread:2'])
-  t.same(filters(p), ['NodeUnschedulable', 'NodeName', 'TaintToleration', 'NodeAffinity', 'NodeResourcesFit', 'PodTopologySpread'])
+  t.same(filters(p), ['NodeUnschedulable', 'NodeName', 'TaintToleration', 'NodeAffinity', 'NodeResourcesFit', 'VolumeBinding', 'PodTopologySpread'])
 })
 
 t.test('plugin args: InterPodAffinity, BalancedAllocation, RequestedToCapacityRatio', async (t) => {

@@ -174,7 +174,16 @@ t.test('an event the hints do not know moves everyone', async (t) => {
   const { q } = setup()
   q.add(pod('a'))
   await fail(q, ['TaintToleration'])
-  t.equal(q.moveAllToActiveOrBackoffQueue('PersistentVolumeAdd'), 1)
+  t.equal(q.moveAllToActiveOrBackoffQueue('CSINodeAdd'), 1)
+})
+
+t.test('volume events move only pods VolumeBinding rejected', async (t) => {
+  const { q } = setup()
+  q.add(pod('a'))
+  q.add(pod('b'))
+  await fail(q, ['TaintToleration'])
+  await fail(q, ['VolumeBinding'])
+  t.equal(q.moveAllToActiveOrBackoffQueue('PersistentVolumeClaimUpdate'), 1)
 })
 
 t.test('queueingHints: false moves every pod on every event', async (t) => {

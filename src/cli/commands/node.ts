@@ -1,0 +1,191 @@
+// `raftplane node`: a worker node — its kubelet, talking to the masters only through
+// their node gRPC API (each master's --node-api-port), failing over between them.
+// Flags follow the kubelet's where it has one (--node-ip, --node-labels,
+// --register-with-taints, --kube-reserved, --system-reserved, --eviction-hard,
+// --pod-cidr, --node-status-update-frequency, --hostname-override); capacity comes
+// from the host unless --cpu, --memory, --pods or --ephemeral-storage say otherwise.
+//
+// --runtime hollow runs pods that only pretend (src/kubelet/runtime/hollow.ts), and
+// --hollow-nodes K runs K such nodes in this one process (<name>-0 … <name>-(K-1)),
+// for scale runs. The process runtime (real processes, kube-proxy beside the
+// kubelet) is not written yet: asking for it is refused with an error.
+import { readFile } from 'node:fs/promises'
+import * as grpc from '@grpc/grpc-js'
+import { type Command, InvalidArgumentError, Option } from 'commander'
+import { pino } from 'pino'
+import type { Taint } from '../../api/taints.js'
+import {
+  DEFAULT_BACKOFF_INITIAL_MS,
+  DEFAULT_BACKOFF_MAX_MS,
+  defaultPodCidr,
+  HollowCluster,
+  hostIPv4,
+  hostResources,
+  parseEvictionThresholds,
+  parseKeyValueList,
+  type NodeResourceConfig,
+} from '../../kubelet/index.js'
+import { parseGoDuration } from '../go-duration.js'
+
+interface NodeFlags {
+  name: string
+  apiservers: string
+  runtime: 'process' | 'hollow'
+  hollowNodes: number
+  hollowFirstIndex: number
+  hollowStartDelay: number
+  hollowStopDelay: number
+  insecure?: boolean
+  certificateAuthority?: string
+  nodeIp?: string
+  hostnameOverride?: string
+  nodeLabels?: Record<string, string>
+  registerWithTaints?: Taint[]
+  cpu?: string
+  memory?: string
+  pods: number
+  ephemeralStorage?: string
+  kubeReserved?: Record<string, string>
+  systemReserved?: Record<string, string>
+  evictionHard: string
+  podCidr?: string
+  nodeLeaseRenewInterval: number
+  nodeStatusUpdateFrequency: number
+  nodeStatusReportFrequency: number
+  restartBackoffInitial: number
+  restartBackoffMax: number
+  events: boolean
+  logLevel: string
+}
+
+function duration(v: string): number {
+  try {
+    return parseGoDuration(v)
+  } catch (err) {
+    throw new InvalidArgumentError((err as Error).message)
+  }
+}
+
+function count(min: number): (v: string) => number {
+  return (v) => {
+    const n = Number(v)
+    if (!Number.isInteger(n) || n < min) throw new InvalidArgumentError(`not an integer ≥ ${min}.`)
+    return n
+  }
+}
+
+function keyValues(flag: string): (v: string) => Record<string, string> {
+  return (v) => {
+    try {
+      return parseKeyValueList(flag, v)
+    } catch (err) {
+      throw new InvalidArgumentError((err as Error).message)
+    }
+  }
+}
+
+const EFFECTS = ['NoSchedule', 'PreferNoSchedule', 'NoExecute']
+
+/** `key=value:Effect,key:Effect` (the kubelet's --register-with-taints). */
+export function parseTaintList(v: string): Taint[] {
+  return v
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)
+    .map((part) => {
+      const m = /^([^=:]+)(?:=([^:]*))?:(.+)$/.exec(part)
+      if (m === null) throw new InvalidArgumentError(`invalid taint spec ${JSON.stringify(part)}: expected key=value:Effect`)
+      if (!EFFECTS.includes(m[3]!)) throw new InvalidArgumentError(`invalid taint effect ${JSON.stringify(m[3])}: one of ${EFFECTS.join(', ')}`)
+      return { key: m[1]!, value: m[2] ?? '', effect: m[3]! }
+    })
+}
+
+export function registerNode(program: Command): void {
+  program
+    .command('node')
+    .description("run a worker node: its kubelet, talking to the masters over their node gRPC API")
+    .requiredOption('--name <name>', 'the node name')
+    .requiredOption('--apiservers <addresses>', "the masters' node API addresses, host:port, comma-separated (each master's --node-api-port, default 6543)")
+    .addOption(new Option('--runtime <runtime>', 'how pods run: process (OS processes) or hollow (simulated, for tests and scale runs)').choices(['process', 'hollow']).default('process'))
+    .addOption(new Option('--hollow-nodes <k>', 'with --runtime hollow: run K nodes in this process, named <name>-0 … <name>-(K-1)').argParser(count(1)).default(1))
+    .addOption(new Option('--hollow-first-index <i>', 'the number of the first hollow node (several processes against one cluster)').argParser(count(0)).default(0))
+    .addOption(new Option('--hollow-start-delay <duration>', 'how long a hollow container takes to start (pods may say otherwise)').argParser(duration).default(0, '0s'))
+    .addOption(new Option('--hollow-stop-delay <duration>', 'how long a hollow container takes to stop (pods may say otherwise)').argParser(duration).default(0, '0s'))
+    .addOption(new Option('--insecure', 'plaintext gRPC to the masters (masters run with --insecure)'))
+    .addOption(new Option('--certificate-authority <file>', "the CA of the masters' serving certificates (DATA/pki/ca.crt of `raftplane up`)"))
+    .addOption(new Option('--node-ip <ip>', "the node's InternalIP (default: the host's first non-loopback IPv4; hollow nodes of --hollow-nodes K > 1 get 172.16.x.y by number)"))
+    .addOption(new Option('--hostname-override <name>', 'the kubernetes.io/hostname label and Hostname address (default: the node name)'))
+    .addOption(new Option('--node-labels <labels>', 'labels to add when registering, key=value,…').argParser(keyValues('--node-labels')))
+    .addOption(new Option('--register-with-taints <taints>', 'taints to register the node with, key=value:Effect,…').argParser(parseTaintList))
+    .addOption(new Option('--cpu <quantity>', 'CPU capacity (default: the host CPUs)'))
+    .addOption(new Option('--memory <quantity>', 'memory capacity (default: the host memory)'))
+    .addOption(new Option('--pods <n>', 'the most pods the node runs').argParser(count(0)).default(110))
+    .addOption(new Option('--ephemeral-storage <quantity>', 'local storage capacity (default: the root filesystem size)'))
+    .addOption(new Option('--kube-reserved <list>', 'resources kept for system daemons, cpu=…,memory=…,ephemeral-storage=…').argParser(keyValues('--kube-reserved')))
+    .addOption(new Option('--system-reserved <list>', 'resources kept for the OS, cpu=…,memory=…,ephemeral-storage=…').argParser(keyValues('--system-reserved')))
+    .addOption(new Option('--eviction-hard <list>', 'hard eviction thresholds taken off allocatable').default('memory.available<100Mi,nodefs.available<10%'))
+    .addOption(new Option('--pod-cidr <cidr>', 'pod IPs when the Node has no spec.podCIDR (default: a /24 of 10.128.0.0/9 chosen by the node name; node i of --hollow-nodes K > 1 gets the i-th)'))
+    .addOption(new Option('--node-lease-renew-interval <duration>', 'how often the node Lease is renewed').argParser(duration).default(10_000, '10s'))
+    .addOption(new Option('--node-status-update-frequency <duration>', 'how often the node status is computed (and sent when it changed)').argParser(duration).default(10_000, '10s'))
+    .addOption(new Option('--node-status-report-frequency <duration>', 'the longest time between node status reports').argParser(duration).default(300_000, '5m'))
+    .addOption(new Option('--restart-backoff-initial <duration>', 'the first crash-loop back-off delay').argParser(duration).default(DEFAULT_BACKOFF_INITIAL_MS, '10s'))
+    .addOption(new Option('--restart-backoff-max <duration>', 'the longest crash-loop back-off delay').argParser(duration).default(DEFAULT_BACKOFF_MAX_MS, '5m'))
+    .addOption(new Option('--no-events', 'record no Events (scale runs)'))
+    .addOption(new Option('--log-level <level>', 'debug, info, warn, error, fatal').default('info'))
+    .action(async (f: NodeFlags) => {
+      if (f.runtime === 'process') {
+        console.error('raftplane node: the process runtime is not available yet; run simulated pods with --runtime hollow')
+        process.exitCode = 2
+        return
+      }
+      if (f.insecure !== true && f.certificateAuthority === undefined) {
+        console.error('raftplane node: --certificate-authority <ca.crt> is required to verify the masters, unless --insecure is given')
+        process.exitCode = 2
+        return
+      }
+      const addresses = f.apiservers.split(',').map((s) => s.trim()).filter(Boolean)
+      if (addresses.length === 0) throw new InvalidArgumentError('--apiservers: no address given')
+      const host = hostResources()
+      const resources: NodeResourceConfig = {
+        cpu: f.cpu ?? String(host.cpus),
+        memory: f.memory ?? String(host.memoryBytes),
+        pods: f.pods,
+        ephemeralStorage: f.ephemeralStorage ?? String(host.ephemeralStorageBytes),
+        evictionHard: parseEvictionThresholds(f.evictionHard),
+        ...(f.kubeReserved === undefined ? {} : { kubeReserved: f.kubeReserved }),
+        ...(f.systemReserved === undefined ? {} : { systemReserved: f.systemReserved }),
+      }
+      const ca = f.certificateAuthority === undefined || f.insecure === true ? undefined : await readFile(f.certificateAuthority)
+      const logger = pino({ level: f.logLevel, base: { component: 'kubelet' } }, pino.destination(2))
+      const single = f.hollowNodes === 1
+      const cluster = await HollowCluster.start({
+        addresses,
+        credentials: ca === undefined ? grpc.credentials.createInsecure() : grpc.credentials.createSsl(ca),
+        count: f.hollowNodes,
+        firstIndex: f.hollowFirstIndex,
+        nodeName: (i) => (single ? f.name : `${f.name}-${i}`),
+        ...(single ? { nodeIP: () => f.nodeIp ?? hostIPv4() } : {}),
+        ...(single ? { podCIDR: () => f.podCidr ?? defaultPodCidr(f.name) } : {}),
+        resources,
+        ...(f.nodeLabels === undefined ? {} : { labels: () => f.nodeLabels! }),
+        ...(f.registerWithTaints === undefined ? {} : { taints: f.registerWithTaints }),
+        startDelayMs: f.hollowStartDelay,
+        stopDelayMs: f.hollowStopDelay,
+        kubelet: {
+          leaseRenewIntervalMs: f.nodeLeaseRenewInterval,
+          statusUpdateFrequencyMs: f.nodeStatusUpdateFrequency,
+          statusReportFrequencyMs: f.nodeStatusReportFrequency,
+          backoff: { initialMs: f.restartBackoffInitial, maxMs: f.restartBackoffMax },
+          events: f.events,
+          ...(single && f.hostnameOverride !== undefined ? { hostname: f.hostnameOverride } : {}),
+        },
+        logger: (node) => logger.child({ node }),
+      })
+      logger.info({ nodes: cluster.nodes.length, apiservers: addresses }, 'hollow nodes registered')
+      await new Promise<void>((resolve) => {
+        process.once('SIGINT', () => resolve())
+        process.once('SIGTERM', () => resolve())
+      })
+      await cluster.stop()
+    })
+}

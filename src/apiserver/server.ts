@@ -4,6 +4,7 @@
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import { createServer as createHttpsServer } from 'node:https'
 import type { AddressInfo, Socket } from 'node:net'
+import { KUBE_VERSION } from '../api/version.js'
 import { pino, type Logger } from 'pino'
 import type { Registry } from 'prom-client'
 import { findResource, RESOURCES, type ResourceType } from '../api/resources.js'
@@ -43,7 +44,7 @@ export interface ApiServerOptions {
   bootstrap?: () => Promise<readonly { rt: ResourceType; namespace: string; object: KubeObject }[]>
 }
 
-export const KUBE_VERSION = { major: '1', minor: '32', gitVersion: 'v1.32.0-raftplane' }
+export { KUBE_VERSION }
 
 function versionInfo(): Record<string, string> {
   return {

@@ -5,9 +5,10 @@
 import { createHash, randomUUID } from 'node:crypto'
 import { readFileSync, statfsSync } from 'node:fs'
 import { arch, cpus, hostname, networkInterfaces, release, totalmem, type } from 'node:os'
+import { KUBE_VERSION } from '../api/version.js'
 
-/** The Kubernetes version this kubelet speaks (the API server's KUBE_VERSION). */
-export const KUBELET_VERSION = 'v1.32.0-raftplane'
+/** The Kubernetes version this kubelet speaks (the API server's). */
+export const KUBELET_VERSION = KUBE_VERSION.gitVersion
 
 export interface MachineFacts {
   machineID: string

@@ -25,7 +25,7 @@ import {
   parseKeyValueList,
   type NodeResourceConfig,
 } from '../../kubelet/index.js'
-import { parseGoDuration } from '../go-duration.js'
+import { parseGoDuration } from '../../api/go-duration.js'
 
 interface NodeFlags {
   name: string

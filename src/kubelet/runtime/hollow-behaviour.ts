@@ -1,7 +1,7 @@
 // What a hollow container does, read from its pod's annotations (documented in
 // ./hollow.ts). Pure: the hollow runtime and its readiness stand-in ask this module,
 // and tests read the rules here.
-import { parseGoDuration } from '../../cli/go-duration.js'
+import { parseGoDuration } from '../../api/go-duration.js'
 import type { Json } from './types.js'
 
 export const HOLLOW_ANNOTATION_PREFIX = 'hollow.raftplane.io/'

@@ -1,5 +1,5 @@
 import t from 'tap'
-import { parseGoDuration } from '../../src/cli/go-duration.js'
+import { parseGoDuration } from '../../src/api/go-duration.js'
 
 t.test('Go durations', async (t) => {
   t.equal(parseGoDuration('15s'), 15_000)

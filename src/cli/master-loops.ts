@@ -7,7 +7,9 @@ import type { Registry } from 'prom-client'
 import type { Logger } from '../client/logger.js'
 import { RestClient, type RestClientOptions } from '../client/rest.js'
 import { LeaderElector, newIdentity } from '../leader-election/index.js'
-import { ControllerManager } from '../controllers/manager.js'
+import { ControllerManager, CONTROLLERS } from '../controllers/manager.js'
+import { nodeLifecycleControllerFactory } from '../controllers/node-lifecycle/controller.js'
+import type { NodeLifecycleOptions } from '../controllers/node-lifecycle/options.js'
 import { Scheduler } from '../scheduler/scheduler.js'
 import type { Profile } from '../scheduler/framework/types.js'
 
@@ -29,6 +31,8 @@ export interface MasterLoopsOptions {
   /** kube-controller-manager's --controllers; default all. */
   controllers?: string[]
   schedulerProfiles?: Profile[]
+  /** kube-controller-manager's --node-monitor-* and eviction flags. */
+  nodeLifecycle?: NodeLifecycleOptions
 }
 
 export class MasterLoops {
@@ -59,6 +63,7 @@ export class MasterLoops {
           logger: log,
           metrics: this.opts.metrics,
           ...(this.opts.controllers === undefined ? {} : { controllers: this.opts.controllers }),
+          ...(this.opts.nodeLifecycle === undefined ? {} : { registry: { ...CONTROLLERS, nodelifecycle: nodeLifecycleControllerFactory(this.opts.nodeLifecycle) } }),
         }).run(signal),
       )
     }

@@ -104,6 +104,14 @@ t.test('from source (tsx)', async (t) => {
   t.not(badController.status, 0)
   t.match(badController.stderr, /unknown controller "nope"; known: .*deployment|unknown controller "nope"; known: .*job/)
   t.notOk(existsSync(join(dir, 'm')), 'nothing was created')
+
+  const badGrace = run([...cli, 'master', '--insecure', '--data-dir', join(dir, 'm'), '--node-monitor-grace-period', 'soon'])
+  t.not(badGrace.status, 0)
+  t.match(badGrace.stderr, /--node-monitor-grace-period: /)
+  const badRate = run([...cli, 'master', '--insecure', '--data-dir', join(dir, 'm'), '--node-eviction-rate', '-1'])
+  t.not(badRate.status, 0)
+  t.match(badRate.stderr, /--node-eviction-rate: not a non-negative number: -1/)
+  t.notOk(existsSync(join(dir, 'm')), 'nothing was created')
 })
 
 /** Newest modification time of the .ts files under dir (what tsconfig.build.json compiles). */

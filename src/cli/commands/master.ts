@@ -29,6 +29,12 @@ function durationFlag(v: string, flag: string): number {
   }
 }
 
+function rateFlag(v: string, flag: string): number {
+  const n = Number(v)
+  if (v.trim() === '' || !Number.isFinite(n) || n < 0) throw new Error(`${flag}: not a non-negative number: ${v}`)
+  return n
+}
+
 async function schedulerConfigFile(file: string): Promise<Profile[]> {
   let doc: unknown
   try {
@@ -64,6 +70,10 @@ interface MasterFlags extends StoreFlags {
   leaderElectLeaseDuration: string
   leaderElectRenewDeadline: string
   leaderElectRetryPeriod: string
+  nodeMonitorPeriod: string
+  nodeMonitorGracePeriod: string
+  nodeStartupGracePeriod: string
+  nodeEvictionRate: string
 }
 
 export function registerMaster(program: Command): void {
@@ -84,10 +94,26 @@ export function registerMaster(program: Command): void {
     .addOption(new Option('--leader-elect-lease-duration <duration>', 'how long a non-leader waits after the last renewal before taking a Lease over').default('15s'))
     .addOption(new Option('--leader-elect-renew-deadline <duration>', 'how long a leader keeps trying to renew before it stops leading').default('10s'))
     .addOption(new Option('--leader-elect-retry-period <duration>', 'how often electors try to acquire or renew').default('2s'))
+    .addOption(new Option('--node-monitor-period <duration>', 'how often the node lifecycle controller checks node health').default('5s'))
+    .addOption(new Option('--node-monitor-grace-period <duration>', "how long a node's kubelet may stay silent before its conditions become Unknown").default('40s'))
+    .addOption(new Option('--node-startup-grace-period <duration>', 'the same for a node that never reported Ready').default('1m'))
+    .addOption(new Option('--node-eviction-rate <rate>', 'nodes per second whose pods are evicted (NoExecute taints) in a healthy zone').default('0.1'))
     .action(async (f: MasterFlags) => {
       const cfg = configFromFlags(f)
       // A typo in --controllers should stop the master now, not when it first leads.
       enabledControllers(parseControllersFlag(f.controllers))
+      // So do malformed durations.
+      const lease = {
+        leaseDurationMs: durationFlag(f.leaderElectLeaseDuration, '--leader-elect-lease-duration'),
+        renewDeadlineMs: durationFlag(f.leaderElectRenewDeadline, '--leader-elect-renew-deadline'),
+        retryPeriodMs: durationFlag(f.leaderElectRetryPeriod, '--leader-elect-retry-period'),
+      }
+      const nodeLifecycle = {
+        nodeMonitorPeriodMs: durationFlag(f.nodeMonitorPeriod, '--node-monitor-period'),
+        nodeMonitorGracePeriodMs: durationFlag(f.nodeMonitorGracePeriod, '--node-monitor-grace-period'),
+        nodeStartupGracePeriodMs: durationFlag(f.nodeStartupGracePeriod, '--node-startup-grace-period'),
+        nodeEvictionRate: rateFlag(f.nodeEvictionRate, '--node-eviction-rate'),
+      }
       const level = cfg.logLevel === 'panic' ? 'fatal' : cfg.logLevel
       const logger = pino({ level, base: { name: cfg.name } }, pino.destination(2))
       const port = Number(f.securePort)
@@ -126,15 +152,12 @@ export function registerMaster(program: Command): void {
         masterName: cfg.name,
         logger,
         metrics,
-        lease: {
-          leaseDurationMs: durationFlag(f.leaderElectLeaseDuration, '--leader-elect-lease-duration'),
-          renewDeadlineMs: durationFlag(f.leaderElectRenewDeadline, '--leader-elect-renew-deadline'),
-          retryPeriodMs: durationFlag(f.leaderElectRetryPeriod, '--leader-elect-retry-period'),
-        },
+        lease,
         scheduler: f.scheduler,
         controllerManager: f.controllerManager,
         controllers: parseControllersFlag(f.controllers),
         ...(f.schedulerConfig === undefined ? {} : { schedulerProfiles: await schedulerConfigFile(f.schedulerConfig) }),
+        nodeLifecycle,
       })
       // Campaign only once this master's apiserver serves: a master that cannot serve should not lead.
       void api.ready().then(

@@ -7,13 +7,20 @@
 //
 // --runtime hollow runs pods that only pretend (src/kubelet/runtime/hollow.ts), and
 // --hollow-nodes K runs K such nodes in this one process (<name>-0 … <name>-(K-1)),
-// for scale runs. The process runtime (real processes, kube-proxy beside the
-// kubelet) is not written yet: asking for it is refused with an error.
+// for scale runs. The process runtime (real processes) is not written yet: asking
+// for it is refused with an error.
+//
+// A single node also runs kube-proxy and the cluster DNS (src/proxy/) beside its
+// kubelet, over its own node API client (kube-proxy is its own client upstream too).
+// Service IPs are served on 127/8 by default, so two nodes on one host would fight
+// over the same addresses: give all but one --no-kube-proxy. --hollow-nodes K > 1
+// runs no proxy.
 import { readFile } from 'node:fs/promises'
 import * as grpc from '@grpc/grpc-js'
 import { type Command, InvalidArgumentError, Option } from 'commander'
 import { pino } from 'pino'
 import type { Taint } from '../../api/taints.js'
+import { NodeApiClient } from '../../client/node-grpc.js'
 import {
   DEFAULT_BACKOFF_INITIAL_MS,
   DEFAULT_BACKOFF_MAX_MS,
@@ -26,6 +33,7 @@ import {
   type NodeResourceConfig,
 } from '../../kubelet/index.js'
 import { parseGoDuration } from '../../api/go-duration.js'
+import { createAddressBinder, DEFAULT_CLUSTER_DNS_IP, DEFAULT_CLUSTER_DOMAIN, DEFAULT_SERVICE_CIDR, hostNameservers, KubeProxy } from '../../proxy/index.js'
 
 interface NodeFlags {
   name: string
@@ -56,6 +64,12 @@ interface NodeFlags {
   restartBackoffMax: number
   events: boolean
   logLevel: string
+  kubeProxy: boolean
+  proxyAddressMode: 'loopback' | 'dummy' | 'auto'
+  serviceClusterIpRange: string
+  clusterDns: string
+  clusterDomain: string
+  dnsPort?: number
 }
 
 function duration(v: string): number {
@@ -100,6 +114,33 @@ export function parseTaintList(v: string): Taint[] {
     })
 }
 
+function hostIPFor(f: NodeFlags): string {
+  return f.nodeIp ?? hostIPv4()
+}
+
+/** kube-proxy and the cluster DNS of one node, on a node API client of their own. */
+async function startKubeProxy(f: NodeFlags, addresses: string[], ca: Buffer | undefined, nodeIP: string, logger: pino.Logger): Promise<{ stop(): Promise<void> }> {
+  const client = new NodeApiClient({ addresses, credentials: ca === undefined ? grpc.credentials.createInsecure() : grpc.credentials.createSsl(ca) })
+  const binder = await createAddressBinder({ mode: f.proxyAddressMode, serviceCidr: f.serviceClusterIpRange, logger })
+  const proxy = new KubeProxy({
+    client,
+    nodeName: f.name,
+    nodeIPs: [nodeIP],
+    binder,
+    dns: { clusterIP: f.clusterDns, domain: f.clusterDomain, upstreams: hostNameservers(), ...(f.dnsPort === undefined ? {} : { port: f.dnsPort }) },
+    logger,
+  })
+  await proxy.start()
+  const dns = proxy.dnsEndpoint
+  logger.info({ dns: dns === undefined ? undefined : `${dns.address}:${dns.port}` }, 'kube-proxy started')
+  return {
+    stop: async () => {
+      await proxy.stop()
+      client.close()
+    },
+  }
+}
+
 export function registerNode(program: Command): void {
   program
     .command('node')
@@ -131,6 +172,12 @@ export function registerNode(program: Command): void {
     .addOption(new Option('--restart-backoff-initial <duration>', 'the first crash-loop back-off delay').argParser(duration).default(DEFAULT_BACKOFF_INITIAL_MS, '10s'))
     .addOption(new Option('--restart-backoff-max <duration>', 'the longest crash-loop back-off delay').argParser(duration).default(DEFAULT_BACKOFF_MAX_MS, '5m'))
     .addOption(new Option('--no-events', 'record no Events (scale runs)'))
+    .addOption(new Option('--no-kube-proxy', 'run no kube-proxy and cluster DNS beside the kubelet (another node on this host serves them)'))
+    .addOption(new Option('--proxy-address-mode <mode>', 'where Service IPs are served: loopback (mapped into 127/8), dummy (on a dummy interface, root), auto').choices(['loopback', 'dummy', 'auto']).default('loopback'))
+    .addOption(new Option('--service-cluster-ip-range <cidr>', "the apiserver's Service IP range").default(DEFAULT_SERVICE_CIDR))
+    .addOption(new Option('--cluster-dns <ip>', 'the cluster DNS Service IP').default(DEFAULT_CLUSTER_DNS_IP))
+    .addOption(new Option('--cluster-domain <domain>', 'the cluster DNS domain').default(DEFAULT_CLUSTER_DOMAIN))
+    .addOption(new Option('--dns-port <port>', 'the cluster DNS port (default 53 as root, else 10053; 0 picks a free one)').argParser(count(0)))
     .addOption(new Option('--log-level <level>', 'debug, info, warn, error, fatal').default('info'))
     .action(async (f: NodeFlags) => {
       if (f.runtime === 'process') {
@@ -164,7 +211,7 @@ export function registerNode(program: Command): void {
         count: f.hollowNodes,
         firstIndex: f.hollowFirstIndex,
         nodeName: (i) => (single ? f.name : `${f.name}-${i}`),
-        ...(single ? { nodeIP: () => f.nodeIp ?? hostIPv4() } : {}),
+        ...(single ? { nodeIP: () => hostIPFor(f) } : {}),
         ...(single ? { podCIDR: () => f.podCidr ?? defaultPodCidr(f.name) } : {}),
         resources,
         ...(f.nodeLabels === undefined ? {} : { labels: () => f.nodeLabels! }),
@@ -182,10 +229,15 @@ export function registerNode(program: Command): void {
         logger: (node) => logger.child({ node }),
       })
       logger.info({ nodes: cluster.nodes.length, apiservers: addresses }, 'hollow nodes registered')
+      let proxy: { stop(): Promise<void> } | undefined
+      if (single && f.kubeProxy) {
+        proxy = await startKubeProxy(f, addresses, ca, hostIPFor(f), pino({ level: f.logLevel, base: { component: 'kube-proxy', node: f.name } }, pino.destination(2)))
+      }
       await new Promise<void>((resolve) => {
         process.once('SIGINT', () => resolve())
         process.once('SIGTERM', () => resolve())
       })
+      await proxy?.stop()
       await cluster.stop()
     })
 }

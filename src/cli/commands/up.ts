@@ -1,7 +1,12 @@
 // `raftplane up`: a whole highly available cluster on this machine — three masters
-// (store member + apiserver each) as supervised child processes, data under ./data,
-// a kubeconfig written once every master is ready. Run again, it resumes the same
-// cluster from its data dir; Ctrl-C stops every child cleanly.
+// (store member + apiserver each) and two worker nodes as supervised child
+// processes, data under ./data, a kubeconfig written once every master is ready.
+// Run again, it resumes the same cluster from its data dir; Ctrl-C stops every
+// child cleanly.
+//
+// The nodes run the hollow runtime (pods that only pretend) until the process
+// runtime exists. All nodes share this host's loopback, where kube-proxy serves
+// Service IPs, so node-1 runs kube-proxy and the cluster DNS for all of them.
 import { type ChildProcess, spawn } from 'node:child_process'
 import { createWriteStream, existsSync } from 'node:fs'
 import { mkdir, readFile, writeFile } from 'node:fs/promises'
@@ -176,7 +181,56 @@ function selfCommand(): { cmd: string; args: string[] } {
 interface UpFlags {
   data: string
   masters: string
+  nodes: string
   basePort: string
+}
+
+export function nodeArgs(layout: ClusterLayout, name: string, index: number, dataDir: string): string[] {
+  return [
+    'node',
+    '--name', name,
+    '--apiservers', layout.masters.map((m) => `${HOST}:${m.nodeApiPort}`).join(','),
+    '--certificate-authority', join(dataDir, 'pki', 'ca.crt'),
+    '--runtime', 'hollow',
+    ...(index === 0 ? [] : ['--no-kube-proxy']),
+  ]
+}
+
+/** Whether the Node object `name` says Ready, asked as the admin. */
+function nodeReady(port: number, pki: ClusterPki, name: string): Promise<boolean> {
+  return new Promise((resolveReady) => {
+    const req = httpsGet(
+      { host: HOST, port, path: `/api/v1/nodes/${name}`, ca: pki.ca.certPem, cert: pki.admin.certPem, key: pki.admin.keyPem, timeout: 2000 },
+      (res) => {
+        let body = ''
+        res.setEncoding('utf8')
+        res.on('data', (d: string) => (body += d))
+        res.on('end', () => {
+          if (res.statusCode !== 200) return resolveReady(false)
+          try {
+            const node = JSON.parse(body) as { status?: { conditions?: { type: string; status: string }[] } }
+            resolveReady(node.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') === true)
+          } catch {
+            resolveReady(false)
+          }
+        })
+      },
+    )
+    req.on('timeout', () => req.destroy())
+    req.on('error', () => resolveReady(false))
+  })
+}
+
+async function waitNodeReady(layout: ClusterLayout, pki: ClusterPki, name: string, child: ChildProcess, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs
+  let i = 0
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null || child.signalCode !== null) throw new Error(`exited (${child.exitCode ?? child.signalCode})`)
+    // Any master will do; try them in turn so one that is slow to start does not hold us up.
+    if (await nodeReady(layout.masters[i++ % layout.masters.length]!.apiserverPort, pki, name)) return
+    await new Promise((r) => setTimeout(r, 250))
+  }
+  throw new Error(`not Ready after ${timeoutMs / 1000} s`)
 }
 
 function positiveInt(v: string, flag: string): number {
@@ -191,11 +245,13 @@ export function registerUp(program: Command): void {
     .description('run a highly available cluster on this machine: masters as child processes, kubeconfig written')
     .option('--data <dir>', 'where the cluster keeps its data, logs and kubeconfig', './data')
     .option('--masters <n>', 'number of masters (1, 3 or 5)', '3')
+    .option('--nodes <n>', 'number of worker nodes (hollow runtime), named node-1 … node-N', '2')
     .option('--base-port <port>', 'first apiserver port (0: free ports chosen by the OS)', '6443')
     .action(async (f: UpFlags) => {
       const dataDir = resolve(f.data)
       const count = positiveInt(f.masters, '--masters')
       if (count < 1 || count % 2 === 0) throw new InvalidArgumentError(`--masters: must be an odd number ≥ 1, got ${count}`)
+      const nodeNames = Array.from({ length: positiveInt(f.nodes, '--nodes') }, (_, i) => `node-${i + 1}`)
       const layoutFile = join(dataDir, 'cluster.json')
       let layout: ClusterLayout
       if (existsSync(layoutFile)) {
@@ -226,7 +282,12 @@ export function registerUp(program: Command): void {
       let stopping = false
       const stopAll = async (): Promise<void> => {
         stopping = true
-        const exits = [...children.values()].map(
+        // Nodes first, while the masters can still take their last status writes.
+        await stopChildren([...children].filter(([name]) => nodeNames.includes(name)).map(([, c]) => c))
+        await stopChildren([...children.values()])
+      }
+      const stopChildren = async (list: ChildProcess[]): Promise<void> => {
+        const exits = list.map(
           (c) =>
             new Promise<void>((r) => {
               if (c.exitCode !== null || c.signalCode !== null) return r()
@@ -241,16 +302,20 @@ export function registerUp(program: Command): void {
         process.once('SIGINT', () => r())
         process.once('SIGTERM', () => r())
       })
-      for (const m of layout.masters) {
-        await mkdir(join(dataDir, m.name), { recursive: true })
-        const log = createWriteStream(join(dataDir, `${m.name}.log`), { flags: 'a' })
-        const child = spawn(self.cmd, [...self.args, ...masterArgs(layout, m, dataDir)], { stdio: ['ignore', 'pipe', 'pipe'] })
+      const launch = (name: string, args: string[]): ChildProcess => {
+        const log = createWriteStream(join(dataDir, `${name}.log`), { flags: 'a' })
+        const child = spawn(self.cmd, [...self.args, ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
         child.stdout!.pipe(log)
         child.stderr!.pipe(log)
         child.on('exit', (code, sig) => {
-          if (!stopping) console.error(`${m.name} exited (${code ?? sig}); its log: ${join(dataDir, `${m.name}.log`)}`)
+          if (!stopping) console.error(`${name} exited (${code ?? sig}); its log: ${join(dataDir, `${name}.log`)}`)
         })
-        children.set(m.name, child)
+        children.set(name, child)
+        return child
+      }
+      for (const m of layout.masters) {
+        await mkdir(join(dataDir, m.name), { recursive: true })
+        launch(m.name, masterArgs(layout, m, dataDir))
         console.log(`starting ${m.name}: apiserver https://${HOST}:${m.apiserverPort}, store ${HOST}:${m.clientPort}`)
       }
       try {
@@ -270,11 +335,34 @@ export function registerUp(program: Command): void {
         process.exitCode = 1
         return
       }
+      // Nodes start once the masters serve, so they register at once instead of backing off.
+      for (const [i, name] of nodeNames.entries()) {
+        launch(name, nodeArgs(layout, name, i, dataDir))
+        console.log(`starting ${name}${i === 0 ? ' (with kube-proxy and cluster DNS)' : ''}`)
+      }
+      try {
+        await Promise.all(
+          nodeNames.map(async (name) => {
+            try {
+              await waitNodeReady(layout, pki, name, children.get(name)!, 60_000)
+            } catch (err) {
+              throw new Error(`${name} ${(err as Error).message}; see ${join(dataDir, `${name}.log`)}`, { cause: err })
+            }
+            console.log(`${name} ready`)
+          }),
+        )
+      } catch (err) {
+        console.error(`raftplane up: ${(err as Error).message}`)
+        await stopAll()
+        process.exitCode = 1
+        return
+      }
       const kubeconfigPath = join(dataDir, 'kubeconfig')
       await writeFile(kubeconfigPath, kubeconfig(layout, pki), { mode: 0o600 })
       console.log('')
-      console.log(`cluster ready: ${layout.masters.length} masters`)
-      for (const m of layout.masters) console.log(`  ${m.name}  apiserver https://${HOST}:${m.apiserverPort}  store http://${HOST}:${m.clientPort}`)
+      console.log(`cluster ready: ${layout.masters.length} masters, ${nodeNames.length} nodes`)
+      for (const m of layout.masters) console.log(`  ${m.name}  apiserver https://${HOST}:${m.apiserverPort}  store http://${HOST}:${m.clientPort}  node API ${HOST}:${m.nodeApiPort}`)
+      for (const name of nodeNames) console.log(`  ${name}  hollow runtime  log ${join(dataDir, `${name}.log`)}`)
       console.log(`kubeconfig: ${kubeconfigPath}`)
       console.log(`next: export KUBECONFIG=${kubeconfigPath}; kubectl get namespaces`)
       console.log('(Ctrl-C stops the cluster; `raftplane up` again resumes it)')

@@ -19,6 +19,8 @@ export interface TestCluster {
   layout: { masters: { name: string; apiserverPort: number; clientPort: number; peerPort: number }[] }
   kubectl(args: string[], opts?: { input?: string; allowFail?: boolean; timeoutMs?: number }): Promise<KubectlResult>
   output(): string
+  /** Stops `raftplane up` as Ctrl-C would and resolves with its exit code. */
+  stop(): Promise<number | null>
 }
 
 export interface KubectlResult {
@@ -27,22 +29,28 @@ export interface KubectlResult {
   stderr: string
 }
 
-export async function startCluster(t: Test, opts: { masters?: number } = {}): Promise<TestCluster> {
+/** `nodes` defaults to none: most API tests want pods to stay where they put them. */
+export async function startCluster(t: Test, opts: { masters?: number; nodes?: number } = {}): Promise<TestCluster> {
   const dataDir = await mkdtemp(join(tmpdir(), 'raftplane-e2e-'))
-  const child: ChildProcess = spawn(RAFTPLANE[0]!, [...RAFTPLANE.slice(1), 'up', '--data', dataDir, '--base-port', '0', '--masters', String(opts.masters ?? 3)], {
+  const args = ['up', '--data', dataDir, '--base-port', '0', '--masters', String(opts.masters ?? 3), '--nodes', String(opts.nodes ?? 0)]
+  const child: ChildProcess = spawn(RAFTPLANE[0]!, [...RAFTPLANE.slice(1), ...args], {
     stdio: ['ignore', 'pipe', 'pipe'],
   })
   let out = ''
   child.stdout!.on('data', (d: Buffer) => (out += d.toString()))
   child.stderr!.on('data', (d: Buffer) => (out += d.toString()))
-  t.teardown(async () => {
+  const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)))
+  const stop = async (): Promise<number | null> => {
     if (child.exitCode === null && child.signalCode === null) {
-      const exited = new Promise((r) => child.once('exit', r))
       child.kill('SIGINT')
       const timer = setTimeout(() => child.kill('SIGKILL'), 20_000)
       await exited
       clearTimeout(timer)
     }
+    return exited
+  }
+  t.teardown(async () => {
+    await stop()
     // The masters are `up`'s children; make sure none outlives the test.
     if (!process.env.KEEP_E2E_DATA) await rm(dataDir, { recursive: true, force: true })
   })
@@ -61,6 +69,7 @@ export async function startCluster(t: Test, opts: { masters?: number } = {}): Pr
     urls,
     layout,
     output: () => out,
+    stop,
     kubectl: (args, o = {}) => kubectl(kubeconfig, args, o),
   }
 }

@@ -1,0 +1,35 @@
+// `raftplane up` as a user meets it: three masters and two nodes, every node Ready
+// before "cluster ready" is printed, a Deployment made with kubectl rolls out onto
+// the nodes, and Ctrl-C leaves no process of the cluster behind.
+import { execFileSync } from 'node:child_process'
+import t from 'tap'
+import { startCluster } from '../apiserver/e2e/helpers/cluster.js'
+
+/** Every process whose command line names the cluster's data dir. */
+function clusterProcesses(dataDir: string): string[] {
+  const out = execFileSync('ps', ['-eo', 'pid=,args='], { encoding: 'utf8' })
+  return out.split('\n').filter((line) => line.includes(dataDir) && !line.includes('ps -eo'))
+}
+
+t.test('raftplane up: 3 masters, 2 Ready nodes, a Deployment runs on them, Ctrl-C stops it all', async (t) => {
+  const c = await startCluster(t, { nodes: 2 })
+  t.match(c.output(), /cluster ready: 3 masters, 2 nodes/)
+  t.match(c.output(), /node-1 ready/)
+  t.match(c.output(), /node-2 ready/)
+
+  const nodes = await c.kubectl(['get', 'nodes', '--no-headers'])
+  const rows = nodes.stdout.trim().split('\n').map((l) => l.split(/\s+/))
+  t.same(rows.map((r) => [r[0], r[1]]), [['node-1', 'Ready'], ['node-2', 'Ready']])
+
+  await c.kubectl(['create', 'deployment', 'web', '--image=nginx', '--replicas=4'])
+  const rollout = await c.kubectl(['rollout', 'status', 'deployment/web', '--timeout=60s'], { timeoutMs: 70_000 })
+  t.match(rollout.stdout, /successfully rolled out/)
+  const pods = await c.kubectl(['get', 'pods', '-l', 'app=web', '-o', 'jsonpath={range .items[*]}{.spec.nodeName} {.status.phase}{"\\n"}{end}'])
+  const placed = pods.stdout.trim().split('\n').map((l) => l.split(' '))
+  t.equal(placed.length, 4)
+  t.ok(placed.every(([node, phase]) => /^node-[12]$/.test(node!) && phase === 'Running'), pods.stdout)
+
+  t.ok(clusterProcesses(c.dataDir).length >= 5, 'masters and nodes run as processes naming the data dir')
+  t.equal(await c.stop(), 0, 'up exits cleanly on Ctrl-C')
+  t.same(clusterProcesses(c.dataDir), [], 'no process of the cluster is left')
+})

@@ -8,6 +8,7 @@ import { KUBE_VERSION } from '../api/version.js'
 import { pino, type Logger } from 'pino'
 import type { Registry } from 'prom-client'
 import { findResource, RESOURCES, type ResourceType } from '../api/resources.js'
+import { servePodLog } from './http/pod-log.js'
 import { handleResource, type HandlerDeps } from './http/resource-handler.js'
 import { sendError, sendJson, statusOf } from './http/respond.js'
 import { apiMetrics, type ApiMetrics } from './metrics.js'
@@ -179,7 +180,11 @@ export class ApiServer {
       if (info.verb === 'watch') this.metrics.longRunning.inc(labels)
       else this.metrics.inflight.inc({ request_kind: method === 'GET' ? 'readOnly' : 'mutating' })
       try {
-        await handleResource({ req, res, info, query: url.searchParams, store: this.store(rt), deps: this.opts.deps })
+        if (info.subresource === 'log' && rt.plural === 'pods' && rt.group === '' && method === 'GET') {
+          await servePodLog({ req, res, namespace: info.namespace, name: info.name, query: url.searchParams, pods: this.store(rt), nodes: this.store(findResource('', 'v1', 'nodes')!) })
+        } else {
+          await handleResource({ req, res, info, query: url.searchParams, store: this.store(rt), deps: this.opts.deps })
+        }
       } finally {
         if (info.verb === 'watch') this.metrics.longRunning.dec(labels)
         else this.metrics.inflight.dec({ request_kind: method === 'GET' ? 'readOnly' : 'mutating' })

@@ -164,7 +164,6 @@ function send(r: ResourceRequest, code: number, obj: KubeObject, shape = shapeOf
 async function getOne(r: ResourceRequest): Promise<void> {
   const shape = shapeOf(r)
   if (r.info.subresource === 'scale') return sendJson(r.res, 200, toScale(r.store.rt, await r.store.get(r.info.namespace, r.info.name)))
-  if (r.info.subresource === 'log') throw new ApiError(503, 'ServiceUnavailable', `pod "${r.info.name}" has no kubelet to serve its logs yet`)
   if (r.info.subresource !== '' && r.info.subresource !== 'status') throw methodNotAllowed()
   const obj = await r.store.get(r.info.namespace, r.info.name, r.query.get('resourceVersion') ?? undefined)
   send(r, 200, obj, shape)

@@ -20,6 +20,7 @@ import type { Taint } from '../api/taints.js'
 import { errorMessage, type KubeObject, type Logger, silentLogger } from '../client/index.js'
 import type { NodeApiClient, NodeWatch, NodeWatchEvent } from '../client/node-grpc.js'
 import { admitPod, type AdmissionNode, type AdmitResult } from './admission.js'
+import { kubeletLogSource } from './container-logs.js'
 import { CrashBackoff, type CrashBackoffOptions } from './crash-backoff.js'
 import { KubeletEvents } from './events.js'
 import type { MachineFacts } from './machine.js'
@@ -28,6 +29,7 @@ import { NodeSync } from './node-sync.js'
 import { defaultPodCidr, PodIpAllocator } from './pod-ip.js'
 import { isTerminalPhase } from './pod-phase.js'
 import { PodWorker, type PodWorkerContext } from './pod-worker.js'
+import type { LogSource } from './server.js'
 import { type ContainerReadiness, type ContainerRuntime, type Json, readyWhenRunning } from './runtime/types.js'
 
 export interface KubeletOptions {
@@ -43,6 +45,8 @@ export interface KubeletOptions {
   nodeIP: string
   capacity: ResourceList
   allocatable: ResourceList
+  /** The port of the kubelet's server (./server.ts), as the Node reports it. Default 10250. */
+  kubeletPort?: number
   /** --node-labels. */
   labels?: Readonly<Record<string, string>>
   /** --register-with-taints. */
@@ -113,6 +117,7 @@ export class Kubelet {
       containerRuntimeVersion: o.runtime.version,
       ...(o.labels === undefined ? {} : { labels: o.labels }),
       ...(o.taints === undefined ? {} : { taints: o.taints }),
+      ...(o.kubeletPort === undefined ? {} : { kubeletPort: o.kubeletPort }),
     }
     this.synced = new Promise((resolve) => (this.syncedResolve = resolve))
     this.nodeSync = new NodeSync({
@@ -150,6 +155,22 @@ export class Kubelet {
   /** The range pod IPs come from (known once registered). */
   get podCIDR(): string | undefined {
     return this.ipam?.cidr
+  }
+
+  /** What the kubelet's server answers /containerLogs from: the pods this kubelet runs. */
+  logSource(): LogSource {
+    return kubeletLogSource((namespace, name) => this.podByName(namespace, name), this.o.runtime)
+  }
+
+  private podByName(namespace: string, name: string): KubeObject | undefined {
+    let found: KubeObject | undefined
+    for (const w of this.workers.values()) {
+      const p = w.current
+      if (p.metadata?.namespace !== namespace || p.metadata?.name !== name) continue
+      // A pod recreated under the same name: the one still running wins over one on its way out.
+      if (found === undefined || w.active) found = p
+    }
+    return found
   }
 
   /** Pods with a worker now. */

@@ -28,6 +28,8 @@ export interface NodeDescription {
   allocatable: ResourceList
   machine: MachineFacts
   containerRuntimeVersion: string
+  /** The port the kubelet's server listens on (status.daemonEndpoints). Default 10250. */
+  kubeletPort?: number
 }
 
 export function nodeLabels(d: NodeDescription): Record<string, string> {
@@ -78,7 +80,7 @@ export function nodeStatus(d: NodeDescription, previousConditions: readonly Json
       { type: 'InternalIP', address: d.internalIP },
       { type: 'Hostname', address: d.hostname },
     ],
-    daemonEndpoints: { kubeletEndpoint: { Port: KUBELET_PORT } },
+    daemonEndpoints: { kubeletEndpoint: { Port: d.kubeletPort ?? KUBELET_PORT } },
     nodeInfo: {
       machineID: d.machine.machineID,
       systemUUID: d.machine.systemUUID,

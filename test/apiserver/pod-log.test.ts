@@ -5,7 +5,7 @@
 // unreachable nodes into Statuses.
 import { request } from 'node:http'
 import { Registry } from 'prom-client'
-import t from 'tap'
+import t, { type Test } from 'tap'
 import { createApiServer } from '../../src/apiserver/index.js'
 import { kubeletAddress, logContainer } from '../../src/apiserver/http/pod-log.js'
 import { MemoryStorage } from '../../src/apiserver/storage/memory.js'
@@ -54,7 +54,7 @@ interface Fixture {
   push(line: string | null): void
 }
 
-async function fixture(t: Parameters<Parameters<typeof t.test>[1]>[0]): Promise<Fixture> {
+async function fixture(t: Test): Promise<Fixture> {
   const api = createApiServer({ storage: new MemoryStorage(), metrics: new Registry() })
   await api.ready()
   const port = await api.listen({ host: '127.0.0.1', port: 0 })
@@ -74,7 +74,12 @@ async function fixture(t: Parameters<Parameters<typeof t.test>[1]>[0]): Promise<
       async containerLogs(ns, pod, container, opts, signal) {
         calls.push({ ns, pod, container, opts })
         if (container === 'waiting') throw new LogError(400, `container "waiting" in pod "${pod}" is waiting to start: ContainerCreating`)
-        if (!opts.follow) return ['one\n', 'two\n']
+        if (!opts.follow) {
+          return (async function* () {
+            yield 'one\n'
+            yield 'two\n'
+          })()
+        }
         return (async function* () {
           for (;;) {
             const line = await Promise.race([next(), new Promise<null>((r) => signal.addEventListener('abort', () => r(null)))])

@@ -1,6 +1,7 @@
 // `raftplane up` as a user meets it: three masters and two nodes, every node Ready
 // before "cluster ready" is printed, a Deployment made with kubectl rolls out onto
-// the nodes, and Ctrl-C leaves no process of the cluster behind.
+// the nodes, `kubectl logs` reaches their kubelets, and Ctrl-C leaves no process of
+// the cluster behind.
 import { execFileSync } from 'node:child_process'
 import t from 'tap'
 import { startCluster } from '../apiserver/e2e/helpers/cluster.js'
@@ -28,6 +29,16 @@ t.test('raftplane up: 3 masters, 2 Ready nodes, a Deployment runs on them, Ctrl-
   const placed = pods.stdout.trim().split('\n').map((l) => l.split(' '))
   t.equal(placed.length, 4)
   t.ok(placed.every(([node, phase]) => /^node-[12]$/.test(node!) && phase === 'Running'), pods.stdout)
+
+  // kubectl logs reaches the pod's kubelet through an apiserver; hollow containers print nothing.
+  const pod = placed.length > 0 ? (await c.kubectl(['get', 'pods', '-l', 'app=web', '-o', 'jsonpath={.items[0].metadata.name}'])).stdout : ''
+  const logs = await c.kubectl(['logs', pod])
+  t.same([logs.code, logs.stdout], [0, ''])
+  const wrong = await c.kubectl(['logs', pod, '-c', 'nope'], { allowFail: true })
+  t.not(wrong.code, 0)
+  t.match(wrong.stderr, `container nope is not valid for pod ${pod}`)
+  const previous = await c.kubectl(['logs', pod, '--previous'], { allowFail: true })
+  t.match(previous.stderr, `previous terminated container "nginx" in pod "${pod}" not found`)
 
   t.ok(clusterProcesses(c.dataDir).length >= 5, 'masters and nodes run as processes naming the data dir')
   t.equal(await c.stop(), 0, 'up exits cleanly on Ctrl-C')

@@ -10,6 +10,10 @@
 // for scale runs. The process runtime (real processes) is not written yet: asking
 // for it is refused with an error.
 //
+// A single node serves the kubelet's HTTPS endpoint (--address, --kubelet-port) from
+// which the apiservers stream `kubectl logs`; hollow containers print nothing, so
+// their logs are empty.
+//
 // A single node also runs kube-proxy and the cluster DNS (src/proxy/) beside its
 // kubelet, over its own node API client (kube-proxy is its own client upstream too).
 // Service IPs are served on 127/8 by default, so two nodes on one host would fight
@@ -26,6 +30,10 @@ import {
   DEFAULT_BACKOFF_MAX_MS,
   defaultPodCidr,
   HollowCluster,
+  KUBELET_PORT,
+  KubeletServer,
+  LogError,
+  type LogSource,
   hostIPv4,
   hostResources,
   parseEvictionThresholds,
@@ -65,6 +73,8 @@ interface NodeFlags {
   events: boolean
   logLevel: string
   kubeProxy: boolean
+  address: string
+  kubeletPort: number
   proxyAddressMode: 'loopback' | 'dummy' | 'auto'
   serviceClusterIpRange: string
   clusterDns: string
@@ -172,6 +182,8 @@ export function registerNode(program: Command): void {
     .addOption(new Option('--restart-backoff-initial <duration>', 'the first crash-loop back-off delay').argParser(duration).default(DEFAULT_BACKOFF_INITIAL_MS, '10s'))
     .addOption(new Option('--restart-backoff-max <duration>', 'the longest crash-loop back-off delay').argParser(duration).default(DEFAULT_BACKOFF_MAX_MS, '5m'))
     .addOption(new Option('--no-events', 'record no Events (scale runs)'))
+    .addOption(new Option('--address <ip>', "the IP the kubelet's server listens on (logs for the apiservers)").default('0.0.0.0'))
+    .addOption(new Option('--kubelet-port <port>', "the kubelet's server port (0: a free one; the Node reports it); --hollow-nodes K > 1 runs no server").argParser(count(0)).default(KUBELET_PORT))
     .addOption(new Option('--no-kube-proxy', 'run no kube-proxy and cluster DNS beside the kubelet (another node on this host serves them)'))
     .addOption(new Option('--proxy-address-mode <mode>', 'where Service IPs are served: loopback (mapped into 127/8), dummy (on a dummy interface, root), auto').choices(['loopback', 'dummy', 'auto']).default('loopback'))
     .addOption(new Option('--service-cluster-ip-range <cidr>', "the apiserver's Service IP range").default(DEFAULT_SERVICE_CIDR))
@@ -205,6 +217,29 @@ export function registerNode(program: Command): void {
       const ca = f.certificateAuthority === undefined || f.insecure === true ? undefined : await readFile(f.certificateAuthority)
       const logger = pino({ level: f.logLevel, base: { component: 'kubelet' } }, pino.destination(2))
       const single = f.hollowNodes === 1
+      // The server first: its port goes into the Node the kubelet registers. Requests
+      // that arrive before the kubelet exists are told to come back.
+      const started: { logs?: LogSource } = {}
+      const server = single
+        ? new KubeletServer({
+            hostnames: [f.hostnameOverride ?? f.name],
+            ips: [hostIPFor(f)],
+            logs: {
+              containerLogs: async (...args) => {
+                if (started.logs === undefined) throw new LogError(503, 'the kubelet is starting')
+                return started.logs.containerLogs(...args)
+              },
+            },
+          })
+        : undefined
+      let kubeletPort: number | undefined
+      try {
+        kubeletPort = await server?.listen(f.address, f.kubeletPort)
+      } catch (err) {
+        console.error(`raftplane node: cannot serve on ${f.address}:${f.kubeletPort} (--address, --kubelet-port): ${(err as Error).message}`)
+        process.exitCode = 1
+        return
+      }
       const cluster = await HollowCluster.start({
         addresses,
         credentials: ca === undefined ? grpc.credentials.createInsecure() : grpc.credentials.createSsl(ca),
@@ -224,11 +259,13 @@ export function registerNode(program: Command): void {
           statusReportFrequencyMs: f.nodeStatusReportFrequency,
           backoff: { initialMs: f.restartBackoffInitial, maxMs: f.restartBackoffMax },
           events: f.events,
+          ...(kubeletPort === undefined ? {} : { kubeletPort }),
           ...(single && f.hostnameOverride !== undefined ? { hostname: f.hostnameOverride } : {}),
         },
         logger: (node) => logger.child({ node }),
       })
-      logger.info({ nodes: cluster.nodes.length, apiservers: addresses }, 'hollow nodes registered')
+      if (cluster.nodes[0] !== undefined) started.logs = cluster.nodes[0].kubelet.logSource()
+      logger.info({ nodes: cluster.nodes.length, apiservers: addresses, kubeletPort }, 'hollow nodes registered')
       let proxy: { stop(): Promise<void> } | undefined
       if (single && f.kubeProxy) {
         proxy = await startKubeProxy(f, addresses, ca, hostIPFor(f), pino({ level: f.logLevel, base: { component: 'kube-proxy', node: f.name } }, pino.destination(2)))
@@ -238,6 +275,7 @@ export function registerNode(program: Command): void {
         process.once('SIGTERM', () => resolve())
       })
       await proxy?.stop()
+      await server?.close()
       await cluster.stop()
     })
 }

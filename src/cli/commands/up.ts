@@ -192,6 +192,8 @@ export function nodeArgs(layout: ClusterLayout, name: string, index: number, dat
     '--apiservers', layout.masters.map((m) => `${HOST}:${m.nodeApiPort}`).join(','),
     '--certificate-authority', join(dataDir, 'pki', 'ca.crt'),
     '--runtime', 'hollow',
+    // Nodes share this host: each kubelet server takes a free port and its Node says which.
+    '--kubelet-port', '0',
     ...(index === 0 ? [] : ['--no-kube-proxy']),
   ]
 }

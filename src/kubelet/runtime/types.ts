@@ -10,6 +10,7 @@
 // instance of a container (a restart) replaces the old one and counts one more
 // restart; the old one's end becomes `lastTerminated`.
 import type { KubeObject } from '../../client/index.js'
+import type { ContainerLogOptions } from '../server.js'
 
 export type Json = Record<string, unknown>
 
@@ -107,6 +108,12 @@ export interface ContainerRuntime {
   recover(pod: KubeObject): void
   /** Hears of containers that changed by themselves (an exit); returns the unsubscribe. */
   subscribe(listener: (podUid: string) => void): () => void
+  /**
+   * The log of run `run` (its restart count) of a container, as the user reads it
+   * (timestamps, tail, since and limit applied); with `follow`, until that run ends
+   * or `signal` aborts. A runtime without logs leaves this out: the log is empty.
+   */
+  logs?(podUid: string, container: string, run: number, opts: ContainerLogOptions, signal: AbortSignal): AsyncIterable<Buffer | string>
   /** Whether the runtime can run pods (the node's Ready condition). */
   health(): RuntimeHealth
   close(): Promise<void>

@@ -106,6 +106,11 @@ export const isInternalError = (err: unknown): boolean => is(err, 'InternalError
 export const isServerTimeout = (err: unknown): boolean => is(err, 'Timeout', 504)
 export const isMethodNotAllowed = (err: unknown): boolean => is(err, 'MethodNotAllowed', 405)
 
+/** A create refused because its namespace is being deleted (client-go: HasStatusCause(err, NamespaceTerminatingCause)). */
+export function isNamespaceTerminating(err: unknown): boolean {
+  return err instanceof ApiError && (err.details?.causes ?? []).some((c) => c.reason === 'NamespaceTerminating')
+}
+
 /** A resourceVersion the server no longer has (410 Gone or Expired): list again. */
 export function isResourceExpired(err: unknown): boolean {
   return err instanceof ApiError && (err.code === 410 || err.reason === 'Expired' || err.reason === 'Gone')

@@ -1,7 +1,7 @@
 // The ServiceAccount controller (kube-controller-manager's "serviceaccount"): every
 // active namespace has a `default` ServiceAccount, recreated if someone deletes it.
 import { findResource } from '../api/resources.js'
-import { ApiError, DeletedFinalStateUnknown, errorMessage, type KubeObject, RateLimitingQueue, runWorkers } from '../client/index.js'
+import { ApiError, DeletedFinalStateUnknown, errorMessage, type KubeObject, RateLimitingQueue, runWorkers, isNamespaceTerminating } from '../client/index.js'
 import type { Controller, ControllerContext } from './types.js'
 
 const NAMESPACES = findResource('', 'v1', 'namespaces')!
@@ -35,7 +35,7 @@ export function serviceAccountController(ctx: ControllerContext): Controller {
         // Created meanwhile (by us before the informer saw it, or by a user): done.
         if (err instanceof ApiError && err.code === 409) continue
         // A namespace being terminated refuses new content: nothing to do there.
-        if (err instanceof ApiError && err.code === 403 && (err.details?.causes ?? []).some((c) => c.reason === 'NamespaceTerminating')) continue
+        if (isNamespaceTerminating(err)) continue
         throw err
       }
     }

@@ -13,7 +13,6 @@ import { Histogram, type Registry } from 'prom-client'
 import { type Schedule, TimeZone } from '../../api/cron-schedule.js'
 import { metaTime } from '../../api/time.js'
 import {
-  ApiError,
   type Clock,
   DeletedFinalStateUnknown,
   errorMessage,
@@ -25,6 +24,7 @@ import {
   RateLimitingQueue,
   realClock,
   runWorkers,
+  isNamespaceTerminating,
 } from '../../client/index.js'
 import type { Controller, ControllerContext, ControllerFactory } from '../types.js'
 import { controllerOf } from '../util/controller-ref.js'
@@ -80,7 +80,6 @@ function removeFromActiveList(cj: KubeObject, uid: string | undefined): void {
   else delete status.active
 }
 
-const namespaceTerminating = (err: unknown): boolean => err instanceof ApiError && (err.details?.causes ?? []).some((c) => c.reason === 'NamespaceTerminating')
 
 /** time.RFC1123Z in UTC, as the MissSchedule event prints the missed time. */
 const rfc1123z = (ms: number): string => new Date(ms).toUTCString().replace(/GMT$/, '+0000')
@@ -360,7 +359,7 @@ function newCronJobController(ctx: ControllerContext, opts: CronJobControllerOpt
     try {
       created = await ctx.writer.resource(JOBS, namespace).create(request)
     } catch (err) {
-      if (namespaceTerminating(err)) return done({ error: err })
+      if (isNamespaceTerminating(err)) return done({ error: err })
       if (!isAlreadyExists(err)) {
         events.event(cj, 'Warning', 'FailedCreate', `Error creating job: ${errorMessage(err)}`)
         return done({ error: err })

@@ -15,7 +15,7 @@ import {
   runWorkers,
 } from '../../client/index.js'
 import type { Controller, ControllerContext, ControllerFactory } from '../types.js'
-import { claimObjects, controllerOf, controllerRef } from '../util/controller-ref.js'
+import { claimObjects, CONTROLLER_UID_INDEX, CONTROLLER_UID_INDEXERS, controllerOf, controllerRef, ownerKeyOf } from '../util/controller-ref.js'
 import { Expectations } from '../util/expectations.js'
 import { canonicalJson } from '../util/hash.js'
 import { CONTROLLER_REVISION_HASH_LABEL } from '../util/history.js'
@@ -27,7 +27,6 @@ import { pinToNode, placement, targetNode, withDaemonTolerations } from './place
 
 type Json = Record<string, unknown>
 
-const CONTROLLER_UID_INDEX = 'controllerUid'
 /** Upstream still labels daemon pods with the set's generation (deprecated). */
 export const TEMPLATE_GENERATION_LABEL = 'pod-template-generation'
 /** Upstream's burstReplicas. */
@@ -53,22 +52,16 @@ export function scaledValue(v: unknown, total: number, fallback: number): number
 
 function newDaemonSetController(ctx: ControllerContext, opts: DaemonSetControllerOptions): Controller {
   const now = opts.now ?? (() => new Date())
-  const byUid = { [CONTROLLER_UID_INDEX]: (o: KubeObject): string[] => (controllerOf(o) === undefined ? [] : [controllerOf(o)!.uid]) }
   const sets = ctx.informers.forResource(DAEMONSETS)
-  const pods = ctx.informers.forResource(PODS, { indexers: byUid })
+  const pods = ctx.informers.forResource(PODS, { indexers: CONTROLLER_UID_INDEXERS })
   const nodes = ctx.informers.forResource(NODES)
-  const revisions = ctx.informers.forResource(CONTROLLER_REVISIONS, { indexers: byUid })
+  const revisions = ctx.informers.forResource(CONTROLLER_REVISIONS, { indexers: CONTROLLER_UID_INDEXERS })
   const queue = new RateLimitingQueue<string>()
   const expectations = new Expectations()
   const events = ctx.events('daemonset-controller')
   const podControl = new PodControl(ctx.writer, events)
 
-  const setOf = (o: KubeObject): string | undefined => {
-    const ref = controllerOf(o)
-    if (ref?.kind !== 'DaemonSet') return undefined
-    const key = `${o.metadata?.namespace ?? ''}/${ref.name}`
-    return sets.indexer.getByKey(key)?.metadata?.uid === ref.uid ? key : undefined
-  }
+  const setOf = (o: KubeObject): string | undefined => ownerKeyOf(o, 'DaemonSet', sets.indexer)
   const enqueueMatching = (o: KubeObject): void => {
     for (const s of sets.indexer.byIndex('namespace', o.metadata?.namespace ?? '')) {
       if (selectorFromLabelSelector((s.spec as Json | undefined)?.selector).matches(o.metadata?.labels ?? {})) queue.add(metaNamespaceKey(s))

@@ -11,17 +11,15 @@
 // Recreate waits for the old ones to be gone.
 import { selectorFromLabelSelector, type Selector } from '../../api/labels.js'
 import { rec, semanticEqual } from '../../api/json.js'
-import { DeletedFinalStateUnknown, errorMessage, isConflict, type KubeObject, metaNamespaceKey, RateLimitingQueue, runWorkers } from '../../client/index.js'
+import { DeletedFinalStateUnknown, errorMessage, isConflict, isNamespaceTerminating, type KubeObject, metaNamespaceKey, RateLimitingQueue, runWorkers } from '../../client/index.js'
 import type { Controller, ControllerContext, ControllerFactory } from '../types.js'
-import { claimObjects, controllerOf } from '../util/controller-ref.js'
+import { claimObjects, CONTROLLER_UID_INDEX, CONTROLLER_UID_INDEXERS, controllerOf } from '../util/controller-ref.js'
 import { DEPLOYMENTS, PODS, REPLICASETS } from '../util/resources.js'
 import { generation, observedGeneration, paused, specOf, strategyType, uidOf } from './fields.js'
 import { type PodMap, rolloutRecreate } from './recreate.js'
 import { rollback, rollbackTo } from './rollback.js'
 import { rolloutRolling } from './rolling.js'
-import { DeploymentSync, namespaceTerminating } from './sync.js'
-
-const CONTROLLER_UID_INDEX = 'controllerUid'
+import { DeploymentSync } from './sync.js'
 
 /** Upstream maxRetries: a Deployment failing this often is dropped until its next change. */
 const MAX_RETRIES = 15
@@ -50,10 +48,9 @@ function selectorOf(d: KubeObject): Selector | undefined {
 
 function newDeploymentController(ctx: ControllerContext, opts: DeploymentControllerOptions): Controller {
   const now = opts.now ?? (() => new Date())
-  const byUid = { [CONTROLLER_UID_INDEX]: (o: KubeObject): string[] => (controllerOf(o) === undefined ? [] : [controllerOf(o)!.uid]) }
   const deployments = ctx.informers.forResource(DEPLOYMENTS)
-  const replicaSets = ctx.informers.forResource(REPLICASETS, { indexers: byUid })
-  const pods = ctx.informers.forResource(PODS, { indexers: byUid })
+  const replicaSets = ctx.informers.forResource(REPLICASETS, { indexers: CONTROLLER_UID_INDEXERS })
+  const pods = ctx.informers.forResource(PODS, { indexers: CONTROLLER_UID_INDEXERS })
   const queue = new RateLimitingQueue<string>()
   const events = ctx.events('deployment-controller')
 
@@ -204,7 +201,7 @@ function newDeploymentController(ctx: ControllerContext, opts: DeploymentControl
       // A namespace being deleted refuses every creation: nothing to retry (upstream handleErr).
       const sync = (key: string): Promise<void> =>
         syncDeployment(key).catch((err: unknown) => {
-          if (!namespaceTerminating(err)) throw err
+          if (!isNamespaceTerminating(err)) throw err
         })
       await runWorkers(queue, opts.workers ?? 5, sync, {
         maxRetries: MAX_RETRIES,

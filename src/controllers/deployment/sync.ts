@@ -4,7 +4,7 @@
 // it writes, so later steps of the same pass start from what the API server returned
 // instead of a cache that has not caught up.
 import { int, rec, semanticEqual, type Json } from '../../api/json.js'
-import { ApiError, errorMessage, type EventRecorder, type EventType, isAlreadyExists, isNotFound, type KubeObject, type Logger, type RestClient } from '../../client/index.js'
+import { errorMessage, type EventRecorder, type EventType, isAlreadyExists, isNotFound, type KubeObject, type Logger, type RestClient, isNamespaceTerminating } from '../../client/index.js'
 import { controllerOf, controllerRef } from '../util/controller-ref.js'
 import { DEPLOYMENTS, REPLICASETS } from '../util/resources.js'
 import { annotationsOf, DEPRECATED_ROLLBACK_TO_ANNOTATION, REVISION_ANNOTATION, replicasAnnotationsNeedUpdate, setReplicasAnnotations } from './annotations.js'
@@ -37,7 +37,6 @@ export interface Scaled {
 }
 
 /** The API server refused a write because the namespace is being deleted. */
-export const namespaceTerminating = (err: unknown): boolean => err instanceof ApiError && (err.details?.causes ?? []).some((c) => c.reason === 'NamespaceTerminating')
 
 export class DeploymentSync {
   /** The working copy of the Deployment. */
@@ -169,7 +168,7 @@ export class DeploymentSync {
           }
           throw err
         }
-      } else if (namespaceTerminating(err)) {
+      } else if (isNamespaceTerminating(err)) {
         throw err
       } else {
         const msg = `Failed to create new replica set "${name}": ${errorMessage(err)}`

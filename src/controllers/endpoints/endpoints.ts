@@ -8,7 +8,6 @@
 // Level-triggered on Service keys: pod changes enqueue the Services selecting the pod
 // before and after.
 import {
-  ApiError,
   deletionHandlingKey,
   errorMessage,
   isForbidden,
@@ -18,6 +17,7 @@ import {
   RateLimitingQueue,
   runWorkers,
   splitMetaNamespaceKey,
+  isNamespaceTerminating,
 } from '../../client/index.js'
 import type { Controller, ControllerContext, ControllerFactory } from '../types.js'
 import { ENDPOINTS, PODS, SERVICES } from '../util/resources.js'
@@ -51,9 +51,6 @@ function sameLabels(a: Record<string, string> | undefined, b: Record<string, str
 /** The cache has not caught up with our own update yet: retried, not worth a warning. */
 class StaleCacheError extends Error {}
 
-function namespaceTerminating(err: unknown): boolean {
-  return err instanceof ApiError && (err.details?.causes ?? []).some((c) => c.reason === 'NamespaceTerminating')
-}
 
 function newEndpointsController(ctx: ControllerContext, opts: EndpointsControllerOptions): Controller {
   const services = ctx.informers.forResource(SERVICES)
@@ -142,7 +139,7 @@ function newEndpointsController(ctx: ControllerContext, opts: EndpointsControlle
       if (updated.metadata?.resourceVersion !== current.metadata?.resourceVersion) staleVersions.set(key, current.metadata?.resourceVersion ?? '')
     } catch (err) {
       // A namespace being deleted refuses new objects: nothing more to do there.
-      if (current === undefined && isForbidden(err) && namespaceTerminating(err)) return
+      if (current === undefined && isForbidden(err) && isNamespaceTerminating(err)) return
       if (current === undefined) events.event(next, 'Warning', 'FailedToCreateEndpoint', `Failed to create endpoint for service ${namespace}/${name}: ${errorMessage(err)}`)
       else events.event(next, 'Warning', 'FailedToUpdateEndpoint', `Failed to update endpoint ${namespace}/${name}: ${errorMessage(err)}`)
       throw err

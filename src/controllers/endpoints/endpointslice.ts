@@ -7,7 +7,6 @@
 // selector keep the slices their users write. Level-triggered on Service keys; our
 // own slice writes are told apart from others' by the tracker.
 import {
-  ApiError,
   BucketRateLimiter,
   DeletedFinalStateUnknown,
   deletionHandlingKey,
@@ -20,6 +19,7 @@ import {
   RateLimitingQueue,
   runWorkers,
   splitMetaNamespaceKey,
+  isNamespaceTerminating,
 } from '../../client/index.js'
 import type { Controller, ControllerContext, ControllerFactory } from '../types.js'
 import { ENDPOINT_SLICES, NODES, PODS, SERVICES } from '../util/resources.js'
@@ -54,9 +54,6 @@ function managedByUs(slice: KubeObject): boolean {
   return slice.metadata?.labels?.[MANAGED_BY_LABEL] === CONTROLLER_NAME
 }
 
-function namespaceTerminating(err: unknown): boolean {
-  return err instanceof ApiError && (err.details?.causes ?? []).some((c) => c.reason === 'NamespaceTerminating')
-}
 
 /** The cache has not caught up with our own writes yet: retried, not worth a warning. */
 class StaleCacheError extends Error {}
@@ -135,7 +132,7 @@ function newEndpointSliceController(ctx: ControllerContext, opts: EndpointSliceC
         tracker.update(await client.create(slice))
       } catch (err) {
         // A namespace being deleted refuses new slices: nothing more to do there.
-        if (namespaceTerminating(err)) return
+        if (isNamespaceTerminating(err)) return
         throw new Error(`failed to create EndpointSlice for Service ${svc}: ${errorMessage(err)}`, { cause: err })
       }
     }

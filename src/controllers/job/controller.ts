@@ -27,7 +27,7 @@ import {
 import { selectorFromLabelSelector } from '../../api/labels.js'
 import { metaTime } from '../../api/time.js'
 import type { Controller, ControllerContext, ControllerFactory } from '../types.js'
-import { claimObjects, controllerOf, controllerRef } from '../util/controller-ref.js'
+import { claimObjects, CONTROLLER_UID_INDEX, CONTROLLER_UID_INDEXERS, controllerOf, controllerRef, ownerKeyOf } from '../util/controller-ref.js'
 import { Expectations } from '../util/expectations.js'
 import { canonicalJson } from '../util/hash.js'
 import { PodControl, slowStartBatch } from '../util/pod-control.js'
@@ -53,7 +53,6 @@ export interface JobControllerOptions {
 
 /** Upstream's burstReplicas: at most this many pods created or deleted per sync. */
 const BURST = 500
-const CONTROLLER_UID_INDEX = 'controllerUid'
 
 interface BackoffRecord {
   failuresSinceSuccess: number
@@ -72,7 +71,7 @@ function newJobController(ctx: ControllerContext, opts: JobControllerOptions): C
   const backoffBase = opts.backoffBaseMs ?? 10_000
   const backoffMax = opts.backoffMaxMs ?? 360_000
   const jobs = ctx.informers.forResource(JOBS)
-  const pods = ctx.informers.forResource(PODS, { indexers: { [CONTROLLER_UID_INDEX]: (o) => controllerUid(o) } })
+  const pods = ctx.informers.forResource(PODS, { indexers: CONTROLLER_UID_INDEXERS })
   const queue = new RateLimitingQueue<string>()
   const expectations = new Expectations(clock)
   const events = ctx.events('job-controller')
@@ -82,12 +81,7 @@ function newJobController(ctx: ControllerContext, opts: JobControllerOptions): C
   // until it does, the cached copy must not be counted again.
   const stripped = new Set<string>()
 
-  const jobOf = (pod: KubeObject): string | undefined => {
-    const ref = controllerOf(pod)
-    if (ref?.kind !== 'Job') return undefined
-    const key = `${pod.metadata?.namespace ?? ''}/${ref.name}`
-    return jobs.indexer.getByKey(key)?.metadata?.uid === ref.uid ? key : undefined
-  }
+  const jobOf = (pod: KubeObject): string | undefined => ownerKeyOf(pod, 'Job', jobs.indexer)
   const observe = (pod: KubeObject): void => {
     if (!hasTrackingFinalizer(pod) && pod.metadata?.uid !== undefined) stripped.delete(pod.metadata.uid)
   }
@@ -430,10 +424,5 @@ function newJobController(ctx: ControllerContext, opts: JobControllerOptions): C
       await runWorkers(queue, opts.workers ?? 5, sync, { onError: (key, err) => ctx.logger.warn({ job: key, err: errorMessage(err) }, 'job sync failed') })
     },
   }
-}
-
-function controllerUid(o: KubeObject): string[] {
-  const ref = controllerOf(o)
-  return ref === undefined ? [] : [ref.uid]
 }
 

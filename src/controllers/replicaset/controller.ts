@@ -10,13 +10,13 @@
 // count alone until its informer has shown those changes; until then a sync only
 // refreshes status. At most burstReplicas pods are created or deleted per sync.
 import {
-  ApiError,
   type Clock,
-  controllerUidIndexFunc,
-  DeletedFinalStateUnknown, deletionHandlingKey, errorMessage, type KubeObject, metaNamespaceKey, RateLimitingQueue, realClock, runWorkers } from '../../client/index.js'
+  DeletedFinalStateUnknown, deletionHandlingKey, errorMessage, type KubeObject, metaNamespaceKey, RateLimitingQueue, realClock, runWorkers,
+  isNamespaceTerminating,
+} from '../../client/index.js'
 import type { Selector } from '../../api/labels.js'
 import type { Controller, ControllerContext, ControllerFactory } from '../types.js'
-import { claimObjects, controllerOf, controllerRef } from '../util/controller-ref.js'
+import { claimObjects, CONTROLLER_UID_INDEX, CONTROLLER_UID_INDEXERS, controllerOf, controllerRef } from '../util/controller-ref.js'
 import { Expectations } from '../util/expectations.js'
 import { canonicalJson } from '../util/hash.js'
 import { PodControl, podFromTemplate, slowStartBatch } from '../util/pod-control.js'
@@ -32,7 +32,6 @@ type Json = Record<string, unknown>
 export const BURST_REPLICAS = 500
 /** Upstream --concurrent-replicaset-syncs / --concurrent-rc-syncs default. */
 const WORKERS = 5
-const CONTROLLER_UID_INDEX = 'controllerUid'
 /** Past the moment a pod becomes available, so the requeued sync sees it available. */
 const AVAILABLE_SLACK_MS = 50
 
@@ -57,16 +56,12 @@ export const replicaSetController: ControllerFactory = replicaSetControllerWith(
 export const replicationControllerController: ControllerFactory = replicationControllerControllerWith()
 
 /** A create refused because the namespace is going away: nothing to retry (upstream ignores it). */
-function namespaceTerminating(err: unknown): boolean {
-  return err instanceof ApiError && (err.details?.causes ?? []).some((c) => c.reason === 'NamespaceTerminating')
-}
 
 function newReplicaController(ctx: ControllerContext, kind: ReplicaKind, opts: ReplicaControllerOptions): Controller {
   const now = opts.now ?? (() => new Date())
   const burst = opts.burstReplicas ?? BURST_REPLICAS
-  const byControllerUid = { [CONTROLLER_UID_INDEX]: controllerUidIndexFunc }
-  const owners = ctx.informers.forResource(kind.resource, { indexers: byControllerUid })
-  const pods = ctx.informers.forResource(PODS, { indexers: byControllerUid })
+  const owners = ctx.informers.forResource(kind.resource, { indexers: CONTROLLER_UID_INDEXERS })
+  const pods = ctx.informers.forResource(PODS, { indexers: CONTROLLER_UID_INDEXERS })
   const queue = new RateLimitingQueue<string>()
   const expectations = new Expectations(opts.clock ?? realClock)
   const podControl = new PodControl(ctx.writer, ctx.events(kind.component))
@@ -179,7 +174,7 @@ function newReplicaController(ctx: ControllerContext, kind: ReplicaKind, opts: R
         try {
           await podControl.create(ns, podFromTemplate(template, name, ref), owner)
         } catch (err) {
-          if (!namespaceTerminating(err)) throw err
+          if (!isNamespaceTerminating(err)) throw err
         }
       })
       // Creations that failed or were never tried will not be observed.

@@ -20,7 +20,7 @@ import {
   runWorkers,
 } from '../../client/index.js'
 import type { Controller, ControllerContext, ControllerFactory } from '../types.js'
-import { claimObjects, controllerOf, controllerRef } from '../util/controller-ref.js'
+import { claimObjects, CONTROLLER_UID_INDEX, CONTROLLER_UID_INDEXERS, controllerOf, controllerRef, ownerKeyOf } from '../util/controller-ref.js'
 import { canonicalJson } from '../util/hash.js'
 import { CONTROLLER_REVISION_HASH_LABEL } from '../util/history.js'
 import { isPodAvailable, isPodReady, isPodTerminating, podAvailableAt, podPhase } from '../util/pods.js'
@@ -30,7 +30,6 @@ import { ensureRevisions, revisionsToPrune, revisionTemplate } from '../util/tem
 
 type Json = Record<string, unknown>
 
-const CONTROLLER_UID_INDEX = 'controllerUid'
 
 export interface StatefulSetControllerOptions {
   now?: () => Date
@@ -47,20 +46,14 @@ const isRunningAndReady = (p: KubeObject): boolean => podPhase(p) === 'Running' 
 
 function newStatefulSetController(ctx: ControllerContext, opts: StatefulSetControllerOptions): Controller {
   const now = opts.now ?? (() => new Date())
-  const byUid = { [CONTROLLER_UID_INDEX]: (o: KubeObject): string[] => (controllerOf(o) === undefined ? [] : [controllerOf(o)!.uid]) }
   const sets = ctx.informers.forResource(STATEFULSETS)
-  const pods = ctx.informers.forResource(PODS, { indexers: byUid })
-  const revisions = ctx.informers.forResource(CONTROLLER_REVISIONS, { indexers: byUid })
+  const pods = ctx.informers.forResource(PODS, { indexers: CONTROLLER_UID_INDEXERS })
+  const revisions = ctx.informers.forResource(CONTROLLER_REVISIONS, { indexers: CONTROLLER_UID_INDEXERS })
   const claims = ctx.informers.forResource(PERSISTENT_VOLUME_CLAIMS)
   const queue = new RateLimitingQueue<string>()
   const events = ctx.events('statefulset-controller')
 
-  const setOf = (o: KubeObject): string | undefined => {
-    const ref = controllerOf(o)
-    if (ref?.kind !== 'StatefulSet') return undefined
-    const key = `${o.metadata?.namespace ?? ''}/${ref.name}`
-    return sets.indexer.getByKey(key)?.metadata?.uid === ref.uid ? key : undefined
-  }
+  const setOf = (o: KubeObject): string | undefined => ownerKeyOf(o, 'StatefulSet', sets.indexer)
   const enqueueFor = (o: KubeObject | DeletedFinalStateUnknown<KubeObject>): void => {
     const obj = o instanceof DeletedFinalStateUnknown ? o.obj : o
     const key = setOf(obj)

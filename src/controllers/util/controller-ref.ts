@@ -4,11 +4,27 @@
 // its selector matches and releases objects it owns that its selector no longer
 // matches. Adoption and release are strategic-merge patches that carry the object's
 // uid, so they never land on a same-named replacement.
-import { isNotFound, type KubeObject, type OwnerReference, type ResourceClient } from '../../client/index.js'
+import { controllerUidIndexFunc, type Indexer, isNotFound, type KubeObject, type OwnerReference, type ResourceClient } from '../../client/index.js'
 import type { Selector } from '../../api/labels.js'
+
+/** The informer index of objects by their controller's uid: `{ indexers: CONTROLLER_UID_INDEXERS }`. */
+export const CONTROLLER_UID_INDEX = 'controllerUid'
+export const CONTROLLER_UID_INDEXERS = { [CONTROLLER_UID_INDEX]: controllerUidIndexFunc }
 
 export function controllerOf(obj: KubeObject): OwnerReference | undefined {
   return obj.metadata?.ownerReferences?.find((r) => r.controller === true)
+}
+
+/**
+ * The cache key of the `kind` owner whose controllerRef `obj` carries, when the cache
+ * holds that owner and it is still the same object (same uid): a ref to a deleted and
+ * recreated namesake is nobody's.
+ */
+export function ownerKeyOf(obj: KubeObject, kind: string, owners: Indexer): string | undefined {
+  const ref = controllerOf(obj)
+  if (ref?.kind !== kind) return undefined
+  const key = `${obj.metadata?.namespace ?? ''}/${ref.name}`
+  return owners.getByKey(key)?.metadata?.uid === ref.uid ? key : undefined
 }
 
 /** The controllerRef an owner puts on what it creates. */

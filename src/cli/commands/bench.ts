@@ -15,6 +15,7 @@ import { formatRaftBench, runRaftBench } from '../../../bench/raft/run.js'
 import { machineLine, writeResultsSection } from '../../../bench/results-file.js'
 import { registerApiserverBench } from '../../../bench/apiserver/command.js'
 import { registerSchedulerBench } from '../../../bench/scheduler/command.js'
+import { registerControllersBench } from '../../../bench/controllers/command.js'
 
 interface RaftBenchFlags {
   quick?: boolean
@@ -191,4 +192,5 @@ export function registerBench(program: Command): void {
     .action(benchKv)
   registerApiserverBench(bench)
   registerSchedulerBench(bench)
+  registerControllersBench(bench)
 }

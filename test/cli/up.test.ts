@@ -17,6 +17,11 @@ t.test('raftplane up: 3 masters, 2 Ready nodes, a Deployment runs on them, Ctrl-
   t.match(c.output(), /cluster ready: 3 masters, 2 nodes/)
   t.match(c.output(), /node-1 ready/)
   t.match(c.output(), /node-2 ready/)
+  // The summary names who leads what: one raft leader and one holder of each leader-only loop.
+  const summary = c.output().slice(c.output().indexOf('cluster ready'))
+  for (const role of ['raft leader', 'kube-scheduler leader', 'kube-controller-manager leader']) {
+    t.equal(summary.split('\n').filter((l) => /^ {2}master-\d/.test(l) && l.includes(role)).length, 1, `one master is ${role}`)
+  }
 
   const nodes = await c.kubectl(['get', 'nodes', '--no-headers'])
   const rows = nodes.stdout.trim().split('\n').map((l) => l.split(/\s+/))

@@ -198,29 +198,65 @@ export function nodeArgs(layout: ClusterLayout, name: string, index: number, dat
   ]
 }
 
-/** Whether the Node object `name` says Ready, asked as the admin. */
-function nodeReady(port: number, pki: ClusterPki, name: string): Promise<boolean> {
-  return new Promise((resolveReady) => {
-    const req = httpsGet(
-      { host: HOST, port, path: `/api/v1/nodes/${name}`, ca: pki.ca.certPem, cert: pki.admin.certPem, key: pki.admin.keyPem, timeout: 2000 },
-      (res) => {
-        let body = ''
-        res.setEncoding('utf8')
-        res.on('data', (d: string) => (body += d))
-        res.on('end', () => {
-          if (res.statusCode !== 200) return resolveReady(false)
-          try {
-            const node = JSON.parse(body) as { status?: { conditions?: { type: string; status: string }[] } }
-            resolveReady(node.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') === true)
-          } catch {
-            resolveReady(false)
-          }
-        })
-      },
-    )
+/** GET `path` from an apiserver as the admin: the parsed body of a 200, else undefined. */
+function adminGet(port: number, pki: ClusterPki, path: string): Promise<Record<string, unknown> | undefined> {
+  return new Promise((resolveGet) => {
+    const req = httpsGet({ host: HOST, port, path, ca: pki.ca.certPem, cert: pki.admin.certPem, key: pki.admin.keyPem, timeout: 2000 }, (res) => {
+      let body = ''
+      res.setEncoding('utf8')
+      res.on('data', (d: string) => (body += d))
+      res.on('end', () => {
+        if (res.statusCode !== 200) return resolveGet(undefined)
+        try {
+          resolveGet(JSON.parse(body) as Record<string, unknown>)
+        } catch {
+          resolveGet(undefined)
+        }
+      })
+    })
     req.on('timeout', () => req.destroy())
-    req.on('error', () => resolveReady(false))
+    req.on('error', () => resolveGet(undefined))
   })
+}
+
+/** Whether the Node object `name` says Ready, asked as the admin. */
+async function nodeReady(port: number, pki: ClusterPki, name: string): Promise<boolean> {
+  const node = (await adminGet(port, pki, `/api/v1/nodes/${name}`)) as { status?: { conditions?: { type: string; status: string }[] } } | undefined
+  return node?.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') === true
+}
+
+/** Whether the master's store member leads Raft, from its /metrics (etcd_server_is_leader). */
+async function raftLeader(m: MasterLayout): Promise<boolean> {
+  try {
+    const text = await (await fetch(`http://${HOST}:${m.clientPort}/metrics`, { signal: AbortSignal.timeout(2000) })).text()
+    return /^etcd_server_is_leader 1$/m.test(text)
+  } catch {
+    return false
+  }
+}
+
+/** Each master's roles: raft leader, and the leader-only loops whose Lease it holds (waiting a little for the first holders). */
+async function masterRoles(layout: ClusterLayout, pki: ClusterPki, waitMs: number): Promise<Map<string, string[]>> {
+  const loops = ['kube-scheduler', 'kube-controller-manager']
+  const holders = new Map<string, string>()
+  const deadline = Date.now() + waitMs
+  for (let i = 0; holders.size < loops.length && Date.now() < deadline; i++) {
+    for (const loop of loops) {
+      if (holders.has(loop)) continue
+      const lease = await adminGet(layout.masters[i % layout.masters.length]!.apiserverPort, pki, `/apis/coordination.k8s.io/v1/namespaces/kube-system/leases/${loop}`)
+      const holder = (lease?.spec as { holderIdentity?: string } | undefined)?.holderIdentity
+      if (holder) holders.set(loop, holder)
+    }
+    if (holders.size < loops.length) await new Promise((r) => setTimeout(r, 250))
+  }
+  const roles = new Map<string, string[]>()
+  for (const m of layout.masters) {
+    const r: string[] = []
+    if (await raftLeader(m)) r.push('raft leader')
+    for (const loop of loops) if (holders.get(loop)?.startsWith(`${m.name}_`)) r.push(`${loop} leader`)
+    roles.set(m.name, r)
+  }
+  return roles
 }
 
 async function waitNodeReady(layout: ClusterLayout, pki: ClusterPki, name: string, child: ChildProcess, timeoutMs: number): Promise<void> {
@@ -362,8 +398,12 @@ export function registerUp(program: Command): void {
       const kubeconfigPath = join(dataDir, 'kubeconfig')
       await writeFile(kubeconfigPath, kubeconfig(layout, pki), { mode: 0o600 })
       console.log('')
+      const roles = await masterRoles(layout, pki, 15_000)
       console.log(`cluster ready: ${layout.masters.length} masters, ${nodeNames.length} nodes`)
-      for (const m of layout.masters) console.log(`  ${m.name}  apiserver https://${HOST}:${m.apiserverPort}  store http://${HOST}:${m.clientPort}  node API ${HOST}:${m.nodeApiPort}`)
+      for (const m of layout.masters) {
+        const r = roles.get(m.name) ?? []
+        console.log(`  ${m.name}  ${r.length > 0 ? r.join(', ') : 'follower'}  apiserver https://${HOST}:${m.apiserverPort}  store http://${HOST}:${m.clientPort}  node API ${HOST}:${m.nodeApiPort}`)
+      }
       for (const name of nodeNames) console.log(`  ${name}  hollow runtime  log ${join(dataDir, `${name}.log`)}`)
       console.log(`kubeconfig: ${kubeconfigPath}`)
       console.log(`next: export KUBECONFIG=${kubeconfigPath}; kubectl get namespaces`)

@@ -2,41 +2,9 @@
 // events, Status and the option bodies of meta.k8s.io/v1. Typed kinds (Pod, Node, …)
 // narrow `KubeObject`; the client itself only relies on metadata.
 
-export interface OwnerReference {
-  apiVersion: string
-  kind: string
-  name: string
-  uid: string
-  controller?: boolean
-  blockOwnerDeletion?: boolean
-}
+import type { KubeObject } from '../api/object.js'
 
-export interface ObjectMeta {
-  name?: string
-  generateName?: string
-  namespace?: string
-  uid?: string
-  resourceVersion?: string
-  generation?: number
-  creationTimestamp?: string | null
-  deletionTimestamp?: string
-  deletionGracePeriodSeconds?: number
-  labels?: Record<string, string>
-  annotations?: Record<string, string>
-  ownerReferences?: OwnerReference[]
-  finalizers?: string[]
-  managedFields?: unknown[]
-  /** Fields this type does not name; also lets ObjectMeta pass where a plain JSON record is expected. */
-  [field: string]: unknown
-}
-
-/** Any Kubernetes object as JSON. Objects handed out by informers are shared: never mutate them. */
-export interface KubeObject {
-  apiVersion?: string
-  kind?: string
-  metadata?: ObjectMeta
-  [field: string]: unknown
-}
+export type { KubeObject, ObjectMeta, OwnerReference } from '../api/object.js'
 
 export interface ListMeta {
   resourceVersion?: string

@@ -46,9 +46,9 @@ import {
   podClaimRefs,
   selectedNode,
   withAnnotation,
-} from './helpers/volume-claims.js'
-import { bindVolumeToClaim, claimRequest, findMatchingVolume } from './helpers/volume-matching.js'
-import { allowedTopologiesMatch, localVolumeNodeNames, volumeNodeAffinityMatches } from './helpers/volume-topology.js'
+} from '../../api/volume/claims.js'
+import { bindVolumeToClaim, claimRequest, findMatchingVolume } from '../../api/volume/matching.js'
+import { allowedTopologiesMatch, localVolumeNodeNames, volumeNodeAffinityMatches } from '../../api/volume/topology.js'
 import { VOLUME_BINDING } from './names.js'
 
 export const ERR_REASON_BIND_CONFLICT = "node(s) didn't find available persistent volumes to bind"

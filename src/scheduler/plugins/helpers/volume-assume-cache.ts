@@ -15,7 +15,7 @@ import type { SharedIndexInformer } from '../../../client/informer.js'
 import { deletionHandlingKey, metaNamespaceKey } from '../../../client/store.js'
 import type { KubeObject } from '../../../client/types.js'
 import type { VolumeAssumeCache } from '../../framework/types.js'
-import { volumeClass } from './volume-claims.js'
+import { volumeClass } from '../../../api/volume/claims.js'
 
 const CLAIMS = findResource('', 'v1', 'persistentvolumeclaims')!
 const VOLUMES = findResource('', 'v1', 'persistentvolumes')!

@@ -13,8 +13,8 @@ import { findResource } from '../../../api/resources.js'
 import type { Clock } from '../../../client/clock.js'
 import type { KubeObject } from '../../../client/types.js'
 import { type BindingHandle, POD_DELETED, type VolumeAssumeCache } from '../../framework/types.js'
-import { ANN_SELECTED_NODE, claimKey, claimVolumeName, isClaimFullyBound, newerVersion, selectedNode } from './volume-claims.js'
-import { volumeNodeAffinityMatches } from './volume-topology.js'
+import { ANN_SELECTED_NODE, claimKey, claimVolumeName, isClaimFullyBound, newerVersion, selectedNode } from '../../../api/volume/claims.js'
+import { volumeNodeAffinityMatches } from '../../../api/volume/topology.js'
 
 const CLAIMS = findResource('', 'v1', 'persistentvolumeclaims')!
 const VOLUMES = findResource('', 'v1', 'persistentvolumes')!

@@ -4,9 +4,9 @@
 // PreFilter name the only candidate nodes) and a StorageClass's allowedTopologies
 // (MatchTopologySelectorTerms). Parsed node selectors are kept per volume object, since
 // Filter asks the same question of every node.
-import { rec, recs, str, strs } from '../../../api/json.js'
-import { type Labels, type NodeSelector, parseNodeSelector } from '../../../api/node-selector.js'
-import type { KubeObject } from '../../../client/types.js'
+import { rec, recs, str, strs } from '../json.js'
+import { type Labels, type NodeSelector, parseNodeSelector } from '../node-selector.js'
+import type { KubeObject } from '../object.js'
 
 export const LABEL_HOSTNAME = 'kubernetes.io/hostname'
 

@@ -4,13 +4,13 @@
 // that is big enough, has the claim's volume mode and every access mode it asks for,
 // matches its selector and whose node affinity admits the node. And the volume as the
 // scheduler pre-binds it (GetBindVolumeToClaim): claimRef set, bound-by-controller.
-import { rec, str, strs } from '../../../api/json.js'
-import { selectorFromLabelSelector } from '../../../api/labels.js'
-import type { Labels } from '../../../api/node-selector.js'
-import { type Quantity, tryParseQuantity, ZERO } from '../../../api/quantity.js'
-import type { KubeObject } from '../../../client/types.js'
-import { ANN_BOUND_BY_CONTROLLER, claimClass, claimKey, volumeClass } from './volume-claims.js'
-import { volumeNodeAffinityMatches } from './volume-topology.js'
+import { rec, str, strs } from '../json.js'
+import { selectorFromLabelSelector } from '../labels.js'
+import type { Labels } from '../node-selector.js'
+import { type Quantity, tryParseQuantity, ZERO } from '../quantity.js'
+import type { KubeObject } from '../object.js'
+import { ANN_BOUND_BY_CONTROLLER, claimClass, claimKey, volumeClass } from './claims.js'
+import { volumeNodeAffinityMatches } from './topology.js'
 
 function storageOf(list: unknown): Quantity {
   return tryParseQuantity(rec(list).storage) ?? ZERO

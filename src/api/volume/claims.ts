@@ -3,8 +3,8 @@
 // which claims a pod uses (a generic ephemeral volume's claim is `<pod>-<volume>`, and
 // must be the pod's own), a claim's or volume's class (the beta annotation still wins
 // over the field), when a claim counts as bound, and how claims and volumes are keyed.
-import { isRecord, rec, recs, str } from '../../../api/json.js'
-import type { KubeObject } from '../../../client/types.js'
+import { isRecord, rec, recs, str } from '../json.js'
+import type { KubeObject } from '../object.js'
 
 /** Set by the scheduler on a WaitForFirstConsumer claim: provision it where the pod goes. */
 export const ANN_SELECTED_NODE = 'volume.kubernetes.io/selected-node'

@@ -16,6 +16,7 @@ import { jobController } from './job/controller.js'
 import { ttlAfterFinishedController } from './job/ttl-after-finished.js'
 import { namespaceController } from './namespace.js'
 import { nodeLifecycleController } from './node-lifecycle/controller.js'
+import { persistentVolumeController } from './volume/persistentvolume.js'
 import { taintEvictionController } from './node-lifecycle/taint-eviction.js'
 import { replicaSetController, replicationControllerController } from './replicaset/controller.js'
 import { resourceQuotaController } from './resourcequota/controller.js'
@@ -34,6 +35,7 @@ export const CONTROLLERS: Record<string, ControllerFactory> = {
   job: jobController,
   namespace: namespaceController,
   nodelifecycle: nodeLifecycleController,
+  'persistentvolume-binder': persistentVolumeController,
   replicaset: replicaSetController,
   replicationcontroller: replicationControllerController,
   resourcequota: resourceQuotaController,

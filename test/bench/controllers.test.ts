@@ -11,14 +11,14 @@ import type { ControllersCaseResult } from '../../bench/controllers/run.js'
 
 const REPO = new URL('../../', import.meta.url).pathname
 
-/** Masters and hollow node processes a bench started (their data dirs or argv name them). */
-function benchProcesses(): string[] {
+/** Masters and hollow node processes this bench started (data dirs under `dir`, or the node process's argv). */
+function benchProcesses(dir: string): string[] {
   const out: string[] = []
   for (const pid of readdirSync('/proc')) {
     if (!/^\d+$/.test(pid)) continue
     try {
       const cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8').replaceAll('\0', ' ')
-      if (cmd.includes('raftplane-bench-apiserver-') || cmd.includes('--hollow-nodes 7 ')) out.push(`${pid} ${cmd.slice(0, 200)}`)
+      if (cmd.includes(dir) || cmd.includes('--hollow-nodes 7 ')) out.push(`${pid} ${cmd.slice(0, 200)}`)
     } catch {
       // gone meanwhile
     }
@@ -32,7 +32,8 @@ t.test('bench controllers: a small rollout measured end to end', async (t) => {
   const json = join(dir, 'out.json')
   const results = join(dir, 'RESULTS.md')
   await writeFile(results, '# Results\n')
-  const env = { ...process.env }
+  // The bench's masters keep their data under TMPDIR: ours, so other tests' benches running beside this one are not counted.
+  const env = { ...process.env, TMPDIR: dir }
   delete env.NODE_OPTIONS
   const r = await new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
     execFile(
@@ -49,7 +50,7 @@ t.test('bench controllers: a small rollout measured end to end', async (t) => {
   t.match(res, { nodes: 7, deployments: 3, replicas: 4, pods: 12, ready: 12 })
   t.ok(res!.podsPerSecond > 0 && res!.leaderRssAfterMiB > 0, 'throughput and RSS measured')
   t.match(await readFile(results, 'utf8'), /<!-- controllers:begin -->\n## Controllers: Deployments rolled out end to end/)
-  t.same(benchProcesses(), [], 'no master or node process left')
+  t.same(benchProcesses(dir), [], 'no master or node process left')
 
   const bad = await new Promise<{ code: number; stderr: string }>((resolve) => {
     execFile(process.execPath, ['--import', 'tsx', join(REPO, 'src/cli/main.ts'), 'bench', 'controllers', '--replicas', 'many'], { env, timeout: 60_000 }, (err, _o, stderr) =>

@@ -7,6 +7,7 @@ import { findResource, type ResourceType } from '../api/resources.js'
 import { Admission } from './admission/index.js'
 import { LimitRanger } from './admission/limit-range.js'
 import { PriorityAdmission, SYSTEM_PRIORITY_CLASSES } from './admission/priority.js'
+import { DefaultStorageClassAdmission } from './admission/default-storage-class.js'
 import { NamespaceObjects } from './admission/namespace-objects.js'
 import { SYSTEM_NAMESPACES } from './admission/namespace-lifecycle.js'
 import { ResourceQuotaAdmission } from './admission/resource-quota.js'
@@ -83,6 +84,7 @@ export function createApiServer(opts: CreateApiServerOptions): ApiServer {
   const stores = (rt: ResourceType): ResourceStore => self.api!.store(rt)
   const admission = new Admission(lookupNamespace, allocator, {
     priority: new PriorityAdmission(() => stores(findResource('scheduling.k8s.io', 'v1', 'priorityclasses')!)),
+    defaultStorageClass: new DefaultStorageClassAdmission(() => stores(findResource('storage.k8s.io', 'v1', 'storageclasses')!)),
     limitRanger: new LimitRanger(new NamespaceObjects(() => stores(core('limitranges')))),
     resourceQuota: new ResourceQuotaAdmission(stores),
   })

@@ -33,7 +33,7 @@ t.test('bench controllers: a small rollout measured end to end', async (t) => {
   const results = join(dir, 'RESULTS.md')
   await writeFile(results, '# Results\n')
   // The bench's masters keep their data under TMPDIR: ours, so other tests' benches running beside this one are not counted.
-  const env = { ...process.env, TMPDIR: dir }
+  const env: NodeJS.ProcessEnv = { ...process.env, TMPDIR: dir }
   delete env.NODE_OPTIONS
   const r = await new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
     execFile(

@@ -45,6 +45,29 @@ t.test('raftplane up: 3 masters, 2 Ready nodes, a Deployment runs on them, Ctrl-
   const previous = await c.kubectl(['logs', pod, '--previous'], { allowFail: true })
   t.match(previous.stderr, `previous terminated container "nginx" in pod "${pod}" not found`)
 
+  // The default StorageClass: a StatefulSet's claims are provisioned by local-path on the node the scheduler picked.
+  const classes = await c.kubectl(['get', 'storageclass', '--no-headers'])
+  t.match(classes.stdout, /^local-path \(default\)\s+raftplane\.io\/local-path\s+Delete\s+WaitForFirstConsumer/)
+  const sts = {
+    apiVersion: 'apps/v1',
+    kind: 'StatefulSet',
+    metadata: { name: 'db' },
+    spec: {
+      replicas: 2,
+      serviceName: 'db',
+      selector: { matchLabels: { app: 'db' } },
+      template: { metadata: { labels: { app: 'db' } }, spec: { containers: [{ name: 'db', image: 'postgres', volumeMounts: [{ name: 'data', mountPath: '/data' }] }] } },
+      volumeClaimTemplates: [{ metadata: { name: 'data' }, spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '1Gi' } } } }],
+    },
+  }
+  await c.kubectl(['apply', '-f', '-'], { input: JSON.stringify(sts) })
+  await c.kubectl(['rollout', 'status', 'statefulset/db', '--timeout=60s'], { timeoutMs: 70_000 })
+  const claims = await c.kubectl(['get', 'pvc', '-o', 'jsonpath={range .items[*]}{.metadata.name} {.status.phase} {.spec.storageClassName} {.metadata.annotations.volume\\.kubernetes\\.io/selected-node}{"\\n"}{end}'])
+  const rowsOf = claims.stdout.trim().split('\n').map((l) => l.split(' '))
+  t.same(rowsOf.map((r) => r.slice(0, 3)), [['data-db-0', 'Bound', 'local-path'], ['data-db-1', 'Bound', 'local-path']])
+  const dbNodes = await c.kubectl(['get', 'pods', '-l', 'app=db', '-o', 'jsonpath={range .items[*]}{.spec.nodeName}{"\\n"}{end}'])
+  t.same(rowsOf.map((r) => r[3]), dbNodes.stdout.trim().split('\n'), 'each claim was provisioned on its pod\'s node')
+
   t.ok(clusterProcesses(c.dataDir).length >= 5, 'masters and nodes run as processes naming the data dir')
   t.equal(await c.stop(), 0, 'up exits cleanly on Ctrl-C')
   t.same(clusterProcesses(c.dataDir), [], 'no process of the cluster is left')

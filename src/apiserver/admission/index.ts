@@ -4,6 +4,7 @@
 // IP/port allocation.
 import type { ResourceType } from '../../api/resources.js'
 import type { KubeObject } from '../watch-cache/types.js'
+import type { DefaultStorageClassAdmission } from './default-storage-class.js'
 import { addDefaultTolerations } from './default-toleration-seconds.js'
 import type { LimitRanger } from './limit-range.js'
 import { admitNamespace, admitNamespaceDelete, type NamespaceLookup } from './namespace-lifecycle.js'
@@ -14,6 +15,7 @@ import type { ServiceAllocator } from './service-allocation.js'
 /** The plugins that read policies from the API server's own stores. */
 export interface AdmissionPlugins {
   priority?: PriorityAdmission
+  defaultStorageClass?: DefaultStorageClassAdmission
   limitRanger?: LimitRanger
   resourceQuota?: ResourceQuotaAdmission
 }
@@ -40,6 +42,7 @@ export class Admission {
     if (op === 'CREATE') await admitNamespace(rt, String(m.namespace ?? ''), this.namespaces)
     if (op === 'DELETE' && isCore(rt, 'Namespace')) admitNamespaceDelete(String(m.name))
     addDefaultTolerations(op, rt, obj)
+    this.plugins.defaultStorageClass?.admit(op, rt, obj)
     await this.plugins.priority?.admit(op, rt, obj)
     await this.plugins.limitRanger?.admit(op, rt, obj, old)
     await this.plugins.resourceQuota?.admit(op, rt, obj, old, dryRun)

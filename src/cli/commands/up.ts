@@ -10,11 +10,12 @@
 import { type ChildProcess, spawn } from 'node:child_process'
 import { createWriteStream, existsSync } from 'node:fs'
 import { mkdir, readFile, writeFile } from 'node:fs/promises'
-import { get as httpsGet } from 'node:https'
+import { get as httpsGet, request as httpsRequest } from 'node:https'
 import { createServer } from 'node:net'
 import { join, resolve } from 'node:path'
 import { InvalidArgumentError, type Command } from 'commander'
 import { issueCert, type KeyPair, newCA } from '../../certs/pki.js'
+import { localPathStorageClass } from '../../controllers/volume/local-path.js'
 
 export interface MasterLayout {
   name: string
@@ -219,6 +220,42 @@ function adminGet(port: number, pki: ClusterPki, path: string): Promise<Record<s
   })
 }
 
+/** POSTs `obj` to an apiserver as the admin; resolves with the status code (0 when unreachable). */
+function adminPost(port: number, pki: ClusterPki, path: string, obj: unknown): Promise<number> {
+  return new Promise((resolvePost) => {
+    const body = JSON.stringify(obj)
+    const req = httpsRequest(
+      { host: HOST, port, path, method: 'POST', ca: pki.ca.certPem, cert: pki.admin.certPem, key: pki.admin.keyPem, timeout: 5000, headers: { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body) } },
+      (res) => {
+        res.resume()
+        res.on('end', () => resolvePost(res.statusCode ?? 0))
+      },
+    )
+    req.on('timeout', () => req.destroy())
+    req.on('error', () => resolvePost(0))
+    req.end(body)
+  })
+}
+
+/**
+ * The cluster's default StorageClass, `local-path` (as kind ships `standard`): claims
+ * that name no class get it, the scheduler picks their node, the PV binder provisions.
+ * Made once; a class the user deleted on purpose is not made again on resume.
+ */
+async function ensureDefaultStorageClass(layout: ClusterLayout, pki: ClusterPki, dataDir: string): Promise<void> {
+  const marker = join(dataDir, 'default-storage-class')
+  if (existsSync(marker)) return
+  for (let i = 0; i < 20; i++) {
+    const code = await adminPost(layout.masters[i % layout.masters.length]!.apiserverPort, pki, '/apis/storage.k8s.io/v1/storageclasses', localPathStorageClass())
+    if (code === 201 || code === 409) {
+      await writeFile(marker, 'local-path\n')
+      return
+    }
+    await new Promise((r) => setTimeout(r, 500))
+  }
+  console.error('raftplane up: could not create the default StorageClass local-path; claims without a class will stay Pending')
+}
+
 /** Whether the Node object `name` says Ready, asked as the admin. */
 async function nodeReady(port: number, pki: ClusterPki, name: string): Promise<boolean> {
   const node = (await adminGet(port, pki, `/api/v1/nodes/${name}`)) as { status?: { conditions?: { type: string; status: string }[] } } | undefined
@@ -398,6 +435,7 @@ export function registerUp(program: Command): void {
       const kubeconfigPath = join(dataDir, 'kubeconfig')
       await writeFile(kubeconfigPath, kubeconfig(layout, pki), { mode: 0o600 })
       console.log('')
+      await ensureDefaultStorageClass(layout, pki, dataDir)
       const roles = await masterRoles(layout, pki, 15_000)
       console.log(`cluster ready: ${layout.masters.length} masters, ${nodeNames.length} nodes`)
       for (const m of layout.masters) {

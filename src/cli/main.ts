@@ -11,13 +11,14 @@ import { Command } from 'commander'
 import { registerBench } from './commands/bench.js'
 import { registerMaster } from './commands/master.js'
 import { registerNode } from './commands/node.js'
+import { registerStatus } from './commands/status.js'
 import { registerStore } from './commands/store.js'
 import { registerUp } from './commands/up.js'
 
 /** Adds one subcommand (and its own subcommands) to the program. */
 export type RegisterCommand = (program: Command) => void
 
-const COMMANDS: readonly RegisterCommand[] = [registerBench, registerMaster, registerNode, registerStore, registerUp]
+const COMMANDS: readonly RegisterCommand[] = [registerBench, registerMaster, registerNode, registerStatus, registerStore, registerUp]
 
 interface PackageJson {
   name: string

@@ -2,9 +2,14 @@
 // before "cluster ready" is printed, a Deployment made with kubectl rolls out onto
 // the nodes, `kubectl logs` reaches their kubelets, and Ctrl-C leaves no process of
 // the cluster behind.
-import { execFileSync } from 'node:child_process'
+import { execFileSync, spawnSync } from 'node:child_process'
 import t from 'tap'
-import { startCluster } from '../apiserver/e2e/helpers/cluster.js'
+import type { ClusterStatus } from '../../src/cli/commands/status.js'
+import { RAFTPLANE, startCluster } from '../apiserver/e2e/helpers/cluster.js'
+
+function raftplane(args: string[]): { status: number | null; stdout: string; stderr: string } {
+  return spawnSync(RAFTPLANE[0]!, [...RAFTPLANE.slice(1), ...args], { encoding: 'utf8', timeout: 60_000 })
+}
 
 /** Every process whose command line names the cluster's data dir. */
 function clusterProcesses(dataDir: string): string[] {
@@ -68,7 +73,27 @@ t.test('raftplane up: 3 masters, 2 Ready nodes, a Deployment runs on them, Ctrl-
   const dbNodes = await c.kubectl(['get', 'pods', '-l', 'app=db', '-o', 'jsonpath={range .items[*]}{.spec.nodeName}{"\\n"}{end}'])
   t.same(rowsOf.map((r) => r[3]), dbNodes.stdout.trim().split('\n'), 'each claim was provisioned on its pod\'s node')
 
+  // raftplane status: the same picture from the data dir alone.
+  const json = raftplane(['status', '--data', c.dataDir, '-o', 'json'])
+  t.equal(json.status, 0, json.stderr)
+  const st = JSON.parse(json.stdout) as ClusterStatus
+  t.same(st.masters.map((m) => [m.name, m.apiserverReady, m.storeUp]), [['master-1', true, true], ['master-2', true, true], ['master-3', true, true]])
+  t.equal(st.masters.filter((m) => m.raftLeader).length, 1, 'one raft leader')
+  t.match(st.leases, { 'kube-scheduler': /^master-\d_/, 'kube-controller-manager': /^master-\d_/ })
+  t.same(st.nodes.map((n) => [n.name, n.ready]), [['node-1', 'Ready'], ['node-2', 'Ready']])
+  const text = raftplane(['status', '--data', c.dataDir])
+  t.match(text.stdout, /^MASTER\s+APISERVER\s+STORE\s+ROLES\nmaster-1\s+ready\s+(leader|follower)/)
+  t.match(text.stdout, /node-2\s+Ready/)
+
   t.ok(clusterProcesses(c.dataDir).length >= 5, 'masters and nodes run as processes naming the data dir')
   t.equal(await c.stop(), 0, 'up exits cleanly on Ctrl-C')
   t.same(clusterProcesses(c.dataDir), [], 'no process of the cluster is left')
+})
+
+t.test('raftplane status without a cluster: one line saying so, exit 1', async (t) => {
+  const dir = t.testdir({})
+  const r = raftplane(['status', '--data', dir])
+  t.equal(r.status, 1)
+  t.equal(r.stdout, '')
+  t.match(r.stderr, `raftplane status: no cluster in ${dir} (no cluster.json): start one with \`raftplane up --data ${dir}\``)
 })

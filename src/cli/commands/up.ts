@@ -10,29 +10,12 @@
 import { type ChildProcess, spawn } from 'node:child_process'
 import { createWriteStream, existsSync } from 'node:fs'
 import { mkdir, readFile, writeFile } from 'node:fs/promises'
-import { get as httpsGet, request as httpsRequest } from 'node:https'
 import { createServer } from 'node:net'
 import { join, resolve } from 'node:path'
 import { InvalidArgumentError, type Command } from 'commander'
 import { issueCert, type KeyPair, newCA } from '../../certs/pki.js'
 import { localPathStorageClass } from '../../controllers/volume/local-path.js'
-
-export interface MasterLayout {
-  name: string
-  apiserverPort: number
-  /** The node gRPC API (kubelets, kube-proxies). */
-  nodeApiPort: number
-  clientPort: number
-  peerPort: number
-}
-
-export interface ClusterLayout {
-  /** Identifies the cluster (its store's initial cluster token). */
-  token: string
-  masters: MasterLayout[]
-}
-
-const HOST = '127.0.0.1'
+import { adminPost, type ClusterLayout, type ClusterPki, HOST, type MasterLayout, masterRoles, nodeReady, readyz } from '../cluster-access.js'
 
 /** A port the OS says is free right now (bound and released). */
 async function freePort(): Promise<number> {
@@ -85,11 +68,6 @@ export function masterArgs(layout: ClusterLayout, m: MasterLayout, dataDir: stri
     '--tls-cert-file', join(dataDir, 'pki', `${m.name}-apiserver.crt`),
     '--tls-private-key-file', join(dataDir, 'pki', `${m.name}-apiserver.key`),
   ]
-}
-
-export interface ClusterPki {
-  ca: KeyPair
-  admin: KeyPair
 }
 
 /**
@@ -153,17 +131,6 @@ export function kubeconfig(layout: ClusterLayout, pki: ClusterPki): string {
   return lines.join('\n')
 }
 
-function readyz(port: number, ca: string): Promise<boolean> {
-  return new Promise((resolveReady) => {
-    const req = httpsGet({ host: HOST, port, path: '/readyz', ca, timeout: 1000 }, (res) => {
-      res.resume()
-      resolveReady(res.statusCode === 200)
-    })
-    req.on('timeout', () => req.destroy())
-    req.on('error', () => resolveReady(false))
-  })
-}
-
 async function waitReady(port: number, ca: string, child: ChildProcess, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs
   while (Date.now() < deadline) {
@@ -199,44 +166,6 @@ export function nodeArgs(layout: ClusterLayout, name: string, index: number, dat
   ]
 }
 
-/** GET `path` from an apiserver as the admin: the parsed body of a 200, else undefined. */
-function adminGet(port: number, pki: ClusterPki, path: string): Promise<Record<string, unknown> | undefined> {
-  return new Promise((resolveGet) => {
-    const req = httpsGet({ host: HOST, port, path, ca: pki.ca.certPem, cert: pki.admin.certPem, key: pki.admin.keyPem, timeout: 2000 }, (res) => {
-      let body = ''
-      res.setEncoding('utf8')
-      res.on('data', (d: string) => (body += d))
-      res.on('end', () => {
-        if (res.statusCode !== 200) return resolveGet(undefined)
-        try {
-          resolveGet(JSON.parse(body) as Record<string, unknown>)
-        } catch {
-          resolveGet(undefined)
-        }
-      })
-    })
-    req.on('timeout', () => req.destroy())
-    req.on('error', () => resolveGet(undefined))
-  })
-}
-
-/** POSTs `obj` to an apiserver as the admin; resolves with the status code (0 when unreachable). */
-function adminPost(port: number, pki: ClusterPki, path: string, obj: unknown): Promise<number> {
-  return new Promise((resolvePost) => {
-    const body = JSON.stringify(obj)
-    const req = httpsRequest(
-      { host: HOST, port, path, method: 'POST', ca: pki.ca.certPem, cert: pki.admin.certPem, key: pki.admin.keyPem, timeout: 5000, headers: { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body) } },
-      (res) => {
-        res.resume()
-        res.on('end', () => resolvePost(res.statusCode ?? 0))
-      },
-    )
-    req.on('timeout', () => req.destroy())
-    req.on('error', () => resolvePost(0))
-    req.end(body)
-  })
-}
-
 /**
  * The cluster's default StorageClass, `local-path` (as kind ships `standard`): claims
  * that name no class get it, the scheduler picks their node, the PV binder provisions.
@@ -254,46 +183,6 @@ async function ensureDefaultStorageClass(layout: ClusterLayout, pki: ClusterPki,
     await new Promise((r) => setTimeout(r, 500))
   }
   console.error('raftplane up: could not create the default StorageClass local-path; claims without a class will stay Pending')
-}
-
-/** Whether the Node object `name` says Ready, asked as the admin. */
-async function nodeReady(port: number, pki: ClusterPki, name: string): Promise<boolean> {
-  const node = (await adminGet(port, pki, `/api/v1/nodes/${name}`)) as { status?: { conditions?: { type: string; status: string }[] } } | undefined
-  return node?.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') === true
-}
-
-/** Whether the master's store member leads Raft, from its /metrics (etcd_server_is_leader). */
-async function raftLeader(m: MasterLayout): Promise<boolean> {
-  try {
-    const text = await (await fetch(`http://${HOST}:${m.clientPort}/metrics`, { signal: AbortSignal.timeout(2000) })).text()
-    return /^etcd_server_is_leader 1$/m.test(text)
-  } catch {
-    return false
-  }
-}
-
-/** Each master's roles: raft leader, and the leader-only loops whose Lease it holds (waiting a little for the first holders). */
-async function masterRoles(layout: ClusterLayout, pki: ClusterPki, waitMs: number): Promise<Map<string, string[]>> {
-  const loops = ['kube-scheduler', 'kube-controller-manager']
-  const holders = new Map<string, string>()
-  const deadline = Date.now() + waitMs
-  for (let i = 0; holders.size < loops.length && Date.now() < deadline; i++) {
-    for (const loop of loops) {
-      if (holders.has(loop)) continue
-      const lease = await adminGet(layout.masters[i % layout.masters.length]!.apiserverPort, pki, `/apis/coordination.k8s.io/v1/namespaces/kube-system/leases/${loop}`)
-      const holder = (lease?.spec as { holderIdentity?: string } | undefined)?.holderIdentity
-      if (holder) holders.set(loop, holder)
-    }
-    if (holders.size < loops.length) await new Promise((r) => setTimeout(r, 250))
-  }
-  const roles = new Map<string, string[]>()
-  for (const m of layout.masters) {
-    const r: string[] = []
-    if (await raftLeader(m)) r.push('raft leader')
-    for (const loop of loops) if (holders.get(loop)?.startsWith(`${m.name}_`)) r.push(`${loop} leader`)
-    roles.set(m.name, r)
-  }
-  return roles
 }
 
 async function waitNodeReady(layout: ClusterLayout, pki: ClusterPki, name: string, child: ChildProcess, timeoutMs: number): Promise<void> {

@@ -9,6 +9,7 @@ import { dirname, join } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import { Command } from 'commander'
 import { registerBench } from './commands/bench.js'
+import { registerControl } from './commands/control.js'
 import { registerMaster } from './commands/master.js'
 import { registerNode } from './commands/node.js'
 import { registerStatus } from './commands/status.js'
@@ -18,7 +19,7 @@ import { registerUp } from './commands/up.js'
 /** Adds one subcommand (and its own subcommands) to the program. */
 export type RegisterCommand = (program: Command) => void
 
-const COMMANDS: readonly RegisterCommand[] = [registerBench, registerMaster, registerNode, registerStatus, registerStore, registerUp]
+const COMMANDS: readonly RegisterCommand[] = [registerBench, registerControl, registerMaster, registerNode, registerStatus, registerStore, registerUp]
 
 interface PackageJson {
   name: string

@@ -15,6 +15,7 @@ import { join, resolve } from 'node:path'
 import { InvalidArgumentError, type Command } from 'commander'
 import { issueCert, type KeyPair, newCA } from '../../certs/pki.js'
 import { localPathStorageClass } from '../../controllers/volume/local-path.js'
+import { type ControlReply, type ControlRequest, sendControl, serveControl } from '../up-control.js'
 import { adminPost, type ClusterLayout, type ClusterPki, HOST, type MasterLayout, masterRoles, nodeReady, readyz } from '../cluster-access.js'
 
 /** A port the OS says is free right now (bound and released). */
@@ -216,6 +217,12 @@ export function registerUp(program: Command): void {
       const count = positiveInt(f.masters, '--masters')
       if (count < 1 || count % 2 === 0) throw new InvalidArgumentError(`--masters: must be an odd number ≥ 1, got ${count}`)
       const nodeNames = Array.from({ length: positiveInt(f.nodes, '--nodes') }, (_, i) => `node-${i + 1}`)
+      const running = await sendControl(dataDir, { op: 'ping' }).catch(() => undefined)
+      if (running !== undefined) {
+        console.error(`raftplane up: a cluster is already running from ${dataDir}${running.pid === undefined ? '' : ` (pid ${running.pid})`}; \`raftplane status --data ${f.data}\` shows it, \`raftplane down --data ${f.data}\` stops it`)
+        process.exitCode = 1
+        return
+      }
       const layoutFile = join(dataDir, 'cluster.json')
       let layout: ClusterLayout
       if (existsSync(layoutFile)) {
@@ -244,11 +251,14 @@ export function registerUp(program: Command): void {
       const self = selfCommand()
       const children = new Map<string, ChildProcess>()
       let stopping = false
+      const control: { server?: { close(): void } } = {}
       const stopAll = async (): Promise<void> => {
         stopping = true
         // Nodes first, while the masters can still take their last status writes.
         await stopChildren([...children].filter(([name]) => nodeNames.includes(name)).map(([, c]) => c))
         await stopChildren([...children.values()])
+        // Last, so `raftplane down` (waiting for the socket to go) returns once everything has exited.
+        control.server?.close()
       }
       const stopChildren = async (list: ChildProcess[]): Promise<void> => {
         const exits = list.map(
@@ -262,21 +272,52 @@ export function registerUp(program: Command): void {
         )
         await Promise.all(exits)
       }
+      let stopRequested!: () => void
       const signalled = new Promise<void>((r) => {
+        stopRequested = r
         process.once('SIGINT', () => r())
         process.once('SIGTERM', () => r())
       })
+      const argsOf = new Map<string, string[]>()
+      const killed = new Set<string>()
       const launch = (name: string, args: string[]): ChildProcess => {
         const log = createWriteStream(join(dataDir, `${name}.log`), { flags: 'a' })
         const child = spawn(self.cmd, [...self.args, ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
         child.stdout!.pipe(log)
         child.stderr!.pipe(log)
         child.on('exit', (code, sig) => {
-          if (!stopping) console.error(`${name} exited (${code ?? sig}); its log: ${join(dataDir, `${name}.log`)}`)
+          if (stopping) return
+          if (killed.has(name)) console.error(`${name} killed (raftplane kill); \`raftplane start ${name}\` starts it again`)
+          else console.error(`${name} exited (${code ?? sig}); its log: ${join(dataDir, `${name}.log`)}`)
         })
         children.set(name, child)
+        argsOf.set(name, args)
+        killed.delete(name)
         return child
       }
+      const isRunning = (c: ChildProcess | undefined): boolean => c !== undefined && c.exitCode === null && c.signalCode === null
+      const handleControl = async (req: ControlRequest): Promise<ControlReply> => {
+        if (req.op === 'down') {
+          stopRequested()
+          return { ok: true, message: 'stopping', pid: process.pid }
+        }
+        if (req.op === 'ping') return { ok: true, message: 'running', pid: process.pid }
+        const args = argsOf.get(req.part ?? '')
+        if (args === undefined) return { ok: false, message: `no part named ${JSON.stringify(req.part)}; the parts are ${[...argsOf.keys()].join(', ')}` }
+        const name = req.part!
+        const child = children.get(name)
+        if (req.op === 'kill') {
+          if (!isRunning(child)) return { ok: false, message: `${name} is not running` }
+          killed.add(name)
+          child!.kill('SIGKILL')
+          await new Promise((r) => child!.once('exit', r))
+          return { ok: true, message: `${name} killed (pid ${child!.pid})` }
+        }
+        if (isRunning(child)) return { ok: false, message: `${name} is already running (pid ${child!.pid})` }
+        const fresh = launch(name, args)
+        return { ok: true, message: `${name} started (pid ${fresh.pid})` }
+      }
+      control.server = await serveControl(dataDir, handleControl)
       for (const m of layout.masters) {
         await mkdir(join(dataDir, m.name), { recursive: true })
         launch(m.name, masterArgs(layout, m, dataDir))

@@ -1,0 +1,60 @@
+// Operating a running `raftplane up` from another shell: a second `up` on the same
+// data dir is refused, `raftplane kill master-2` takes one master down for good (the
+// cluster keeps serving, `status` shows it down), `raftplane start master-2` brings it
+// back, unknown parts are named, and `raftplane down` stops everything.
+import { execFileSync, spawnSync } from 'node:child_process'
+import t from 'tap'
+import type { ClusterStatus } from '../../src/cli/commands/status.js'
+import { RAFTPLANE, startCluster } from '../apiserver/e2e/helpers/cluster.js'
+
+function raftplane(args: string[]): { status: number | null; stdout: string; stderr: string } {
+  return spawnSync(RAFTPLANE[0]!, [...RAFTPLANE.slice(1), ...args], { encoding: 'utf8', timeout: 90_000 })
+}
+
+async function eventually<T>(what: string, probe: () => T | undefined, timeoutMs = 60_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs
+  for (;;) {
+    const v = probe()
+    if (v !== undefined) return v
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
+    await new Promise((r) => setTimeout(r, 500))
+  }
+}
+
+const status = (dir: string): ClusterStatus => JSON.parse(raftplane(['status', '--data', dir, '-o', 'json']).stdout) as ClusterStatus
+
+t.test('up is operated through kill, start and down', async (t) => {
+  const c = await startCluster(t, { nodes: 1 })
+
+  const again = raftplane(['up', '--data', c.dataDir, '--base-port', '0'])
+  t.equal(again.status, 1)
+  t.match(again.stderr, `raftplane up: a cluster is already running from ${c.dataDir} (pid `)
+
+  const unknown = raftplane(['kill', 'master-9', '--data', c.dataDir])
+  t.equal(unknown.status, 1)
+  t.match(unknown.stderr, 'raftplane kill: no part named "master-9"; the parts are master-1, master-2, master-3, node-1')
+
+  const kill = raftplane(['kill', 'master-2', '--data', c.dataDir])
+  t.equal(kill.status, 0, kill.stderr)
+  t.match(kill.stdout, /^master-2 killed \(pid \d+\)/)
+  const down = status(c.dataDir).masters.find((m) => m.name === 'master-2')!
+  t.match(down, { apiserverReady: false, storeUp: false, raftLeader: false })
+  const nodes = await c.kubectl(['get', 'nodes', '--no-headers'])
+  t.match(nodes.stdout, /^node-1\s+Ready/, 'the cluster keeps serving on two masters')
+
+  const start = raftplane(['start', 'master-2', '--data', c.dataDir])
+  t.equal(start.status, 0, start.stderr)
+  t.match(start.stdout, /^master-2 started \(pid \d+\)/)
+  await eventually('master-2 ready again', () => (status(c.dataDir).masters.find((m) => m.name === 'master-2')?.apiserverReady ? true : undefined))
+  t.pass('master-2 serves again')
+
+  const stop = raftplane(['down', '--data', c.dataDir])
+  t.equal(stop.status, 0, stop.stderr)
+  t.match(stop.stdout, 'cluster stopped')
+  t.equal(await c.stop(), 0, 'up exited cleanly')
+  const left = execFileSync('ps', ['-eo', 'args='], { encoding: 'utf8' }).split('\n').filter((l) => l.includes(c.dataDir) && !l.includes('ps -eo'))
+  t.same(left, [], 'no process of the cluster is left')
+  const none = raftplane(['down', '--data', c.dataDir])
+  t.equal(none.status, 1)
+  t.match(none.stderr, `raftplane down: no cluster is running from ${c.dataDir}`)
+})

@@ -23,6 +23,8 @@ export interface ClusterLayout {
   /** Identifies the cluster (its store's initial cluster token). */
   token: string
   masters: MasterLayout[]
+  /** The load balancer in front of the apiservers (what the kubeconfig's default context uses); absent in layouts made before it existed. */
+  lbPort?: number
 }
 
 export interface ClusterPki {

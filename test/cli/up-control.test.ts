@@ -1,27 +1,33 @@
 // Operating a running `raftplane up` from another shell: a second `up` on the same
 // data dir is refused, `raftplane kill master-2` takes one master down for good (the
 // cluster keeps serving, `status` shows it down), `raftplane start master-2` brings it
-// back, unknown parts are named, and `raftplane down` stops everything.
+// back, unknown parts are named, kubectl keeps working through the load balancer when
+// master-1 dies, and `raftplane down` stops everything.
 import { execFileSync, spawnSync } from 'node:child_process'
 import t from 'tap'
-import type { ClusterStatus } from '../../src/cli/commands/status.js'
+import { clusterStatus, type ClusterStatus } from '../../src/cli/commands/status.js'
+import { loadCluster } from '../../src/cli/cluster-access.js'
 import { RAFTPLANE, startCluster } from '../apiserver/e2e/helpers/cluster.js'
 
 function raftplane(args: string[]): { status: number | null; stdout: string; stderr: string } {
   return spawnSync(RAFTPLANE[0]!, [...RAFTPLANE.slice(1), ...args], { encoding: 'utf8', timeout: 90_000 })
 }
 
-async function eventually<T>(what: string, probe: () => T | undefined, timeoutMs = 60_000): Promise<T> {
+async function eventually<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
   const deadline = Date.now() + timeoutMs
   for (;;) {
-    const v = probe()
+    const v = await probe()
     if (v !== undefined) return v
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
     await new Promise((r) => setTimeout(r, 500))
   }
 }
 
-const status = (dir: string): ClusterStatus => JSON.parse(raftplane(['status', '--data', dir, '-o', 'json']).stdout) as ClusterStatus
+/** What `raftplane status -o json` says, asked in-process (the CLI itself is tested in up.test.ts). */
+async function status(dir: string): Promise<ClusterStatus> {
+  const { layout, pki } = await loadCluster(dir)
+  return clusterStatus(dir, layout, pki)
+}
 
 t.test('up is operated through kill, start and down', async (t) => {
   const c = await startCluster(t, { nodes: 1 })
@@ -37,7 +43,7 @@ t.test('up is operated through kill, start and down', async (t) => {
   const kill = raftplane(['kill', 'master-2', '--data', c.dataDir])
   t.equal(kill.status, 0, kill.stderr)
   t.match(kill.stdout, /^master-2 killed \(pid \d+\)/)
-  const down = status(c.dataDir).masters.find((m) => m.name === 'master-2')!
+  const down = (await status(c.dataDir)).masters.find((m) => m.name === 'master-2')!
   t.match(down, { apiserverReady: false, storeUp: false, raftLeader: false })
   const nodes = await c.kubectl(['get', 'nodes', '--no-headers'])
   t.match(nodes.stdout, /^node-1\s+Ready/, 'the cluster keeps serving on two masters')
@@ -45,8 +51,13 @@ t.test('up is operated through kill, start and down', async (t) => {
   const start = raftplane(['start', 'master-2', '--data', c.dataDir])
   t.equal(start.status, 0, start.stderr)
   t.match(start.stdout, /^master-2 started \(pid \d+\)/)
-  await eventually('master-2 ready again', () => (status(c.dataDir).masters.find((m) => m.name === 'master-2')?.apiserverReady ? true : undefined))
+  await eventually('master-2 ready again', async () => ((await status(c.dataDir)).masters.find((m) => m.name === 'master-2')?.apiserverReady ? true : undefined))
   t.pass('master-2 serves again')
+
+  // The kubeconfig goes through the load balancer: losing master-1 does not break kubectl.
+  t.equal(raftplane(['kill', 'master-1', '--data', c.dataDir]).status, 0)
+  const viaLb = await c.kubectl(['get', 'nodes', '--no-headers'])
+  t.match(viaLb.stdout, /^node-1\s+Ready/, 'kubectl through the load balancer with master-1 dead')
 
   const stop = raftplane(['down', '--data', c.dataDir])
   t.equal(stop.status, 0, stop.stderr)

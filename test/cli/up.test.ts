@@ -19,7 +19,7 @@ function clusterProcesses(dataDir: string): string[] {
 
 t.test('raftplane up: 3 masters, 2 Ready nodes, a Deployment runs on them, Ctrl-C stops it all', async (t) => {
   const c = await startCluster(t, { nodes: 2 })
-  t.match(c.output(), /cluster ready: 3 masters, 2 nodes/)
+  t.match(c.output(), /cluster ready: 3 masters, 2 nodes\n {2}apiservers {2}https:\/\/127\.0\.0\.1:\d+ {2}\(load balancer over master-1, master-2, master-3\)/)
   t.match(c.output(), /node-1 ready/)
   t.match(c.output(), /node-2 ready/)
   // The summary names who leads what: one raft leader and one holder of each leader-only loop.

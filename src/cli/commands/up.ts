@@ -16,6 +16,7 @@ import { InvalidArgumentError, type Command } from 'commander'
 import { issueCert, type KeyPair, newCA } from '../../certs/pki.js'
 import { localPathStorageClass } from '../../controllers/volume/local-path.js'
 import { type ControlReply, type ControlRequest, sendControl, serveControl } from '../up-control.js'
+import { LoadBalancer } from '../load-balancer.js'
 import { adminPost, type ClusterLayout, type ClusterPki, HOST, type MasterLayout, masterRoles, nodeReady, readyz } from '../cluster-access.js'
 
 /** A port the OS says is free right now (bound and released). */
@@ -39,13 +40,14 @@ async function portInUse(port: number): Promise<boolean> {
 }
 
 export async function planLayout(masters: number, basePort: number): Promise<ClusterLayout> {
-  const layout: ClusterLayout = { token: `raftplane-${Date.now().toString(36)}`, masters: [] }
+  // The load balancer takes the base port, where users expect the apiserver; the masters' own apiservers follow it.
+  const layout: ClusterLayout = { token: `raftplane-${Date.now().toString(36)}`, masters: [], lbPort: basePort === 0 ? await freePort() : basePort }
   for (let i = 0; i < masters; i++) {
     const name = `master-${i + 1}`
     if (basePort === 0) {
       layout.masters.push({ name, apiserverPort: await freePort(), nodeApiPort: await freePort(), clientPort: await freePort(), peerPort: await freePort() })
     } else {
-      layout.masters.push({ name, apiserverPort: basePort + i, nodeApiPort: basePort + 100 + i, clientPort: 2379 + 10 * i, peerPort: 2380 + 10 * i })
+      layout.masters.push({ name, apiserverPort: basePort + 1 + i, nodeApiPort: basePort + 100 + i, clientPort: 2379 + 10 * i, peerPort: 2380 + 10 * i })
     }
   }
   return layout
@@ -105,7 +107,7 @@ async function ensurePki(dataDir: string, layout: ClusterLayout): Promise<Cluste
 
 export function kubeconfig(layout: ClusterLayout, pki: ClusterPki): string {
   const b64 = (s: string): string => Buffer.from(s).toString('base64')
-  const server = `https://${HOST}:${layout.masters[0]!.apiserverPort}`
+  const server = `https://${HOST}:${layout.lbPort ?? layout.masters[0]!.apiserverPort}`
   const contexts = layout.masters.map((m) => ({ name: m.name, server: `https://${HOST}:${m.apiserverPort}` }))
   const cluster = (url: string): string[] => ['  cluster:', `    server: ${url}`, `    certificate-authority-data: ${b64(pki.ca.certPem)}`]
   const lines = [
@@ -228,10 +230,19 @@ export function registerUp(program: Command): void {
       if (existsSync(layoutFile)) {
         layout = JSON.parse(await readFile(layoutFile, 'utf8')) as ClusterLayout
         console.log(`resuming the cluster in ${dataDir} (${layout.masters.length} masters)`)
+        if (layout.lbPort === undefined) {
+          layout.lbPort = await freePort()
+          await writeFile(layoutFile, JSON.stringify(layout, null, 2) + '\n')
+        }
       } else {
         layout = await planLayout(count, positiveInt(f.basePort, '--base-port'))
         await mkdir(dataDir, { recursive: true })
         await writeFile(layoutFile, JSON.stringify(layout, null, 2) + '\n')
+      }
+      if (layout.lbPort !== undefined && (await portInUse(layout.lbPort))) {
+        console.error(`raftplane up: port ${layout.lbPort} (the apiservers' load balancer) is already in use; stop what holds it (\`ss -ltnp 'sport = :${layout.lbPort}'\`) or use --data with another directory and --base-port`)
+        process.exitCode = 1
+        return
       }
       for (const m of layout.masters) {
         for (const [what, port] of [
@@ -252,11 +263,16 @@ export function registerUp(program: Command): void {
       const children = new Map<string, ChildProcess>()
       let stopping = false
       const control: { server?: { close(): void } } = {}
+      const balancer = new LoadBalancer({
+        backends: layout.masters.map((m) => ({ name: m.name, host: HOST, port: m.apiserverPort })),
+        check: (b) => readyz(b.port, pki.ca.certPem),
+      })
       const stopAll = async (): Promise<void> => {
         stopping = true
         // Nodes first, while the masters can still take their last status writes.
         await stopChildren([...children].filter(([name]) => nodeNames.includes(name)).map(([, c]) => c))
         await stopChildren([...children.values()])
+        await balancer.close()
         // Last, so `raftplane down` (waiting for the socket to go) returns once everything has exited.
         control.server?.close()
       }
@@ -318,6 +334,7 @@ export function registerUp(program: Command): void {
         return { ok: true, message: `${name} started (pid ${fresh.pid})` }
       }
       control.server = await serveControl(dataDir, handleControl)
+      const lbPort = await balancer.listen(HOST, layout.lbPort ?? 0)
       for (const m of layout.masters) {
         await mkdir(join(dataDir, m.name), { recursive: true })
         launch(m.name, masterArgs(layout, m, dataDir))
@@ -368,6 +385,7 @@ export function registerUp(program: Command): void {
       await ensureDefaultStorageClass(layout, pki, dataDir)
       const roles = await masterRoles(layout, pki, 15_000)
       console.log(`cluster ready: ${layout.masters.length} masters, ${nodeNames.length} nodes`)
+      console.log(`  apiservers  https://${HOST}:${lbPort}  (load balancer over ${balancer.up.join(', ')})`)
       for (const m of layout.masters) {
         const r = roles.get(m.name) ?? []
         console.log(`  ${m.name}  ${r.length > 0 ? r.join(', ') : 'follower'}  apiserver https://${HOST}:${m.apiserverPort}  store http://${HOST}:${m.clientPort}  node API ${HOST}:${m.nodeApiPort}`)

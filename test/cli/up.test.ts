@@ -89,11 +89,3 @@ t.test('raftplane up: 3 masters, 2 Ready nodes, a Deployment runs on them, Ctrl-
   t.equal(await c.stop(), 0, 'up exits cleanly on Ctrl-C')
   t.same(clusterProcesses(c.dataDir), [], 'no process of the cluster is left')
 })
-
-t.test('raftplane status without a cluster: one line saying so, exit 1', async (t) => {
-  const dir = t.testdir({})
-  const r = raftplane(['status', '--data', dir])
-  t.equal(r.status, 1)
-  t.equal(r.stdout, '')
-  t.match(r.stderr, `raftplane status: no cluster in ${dir} (no cluster.json): start one with \`raftplane up --data ${dir}\``)
-})

@@ -33,6 +33,8 @@ interface Entry {
   categories?: string[]
   verbs?: readonly Verb[]
   subresources?: Subresource[]
+  /** Default: the kind, lower-cased. */
+  singular?: string
 }
 
 function groupVersion(group: string, version: string, entries: Entry[]): ResourceType[] {
@@ -41,7 +43,7 @@ function groupVersion(group: string, version: string, entries: Entry[]): Resourc
     version,
     kind: e.kind,
     plural: e.plural,
-    singular: e.kind.toLowerCase(),
+    singular: e.singular ?? e.kind.toLowerCase(),
     namespaced: e.namespaced,
     shortNames: e.shortNames ?? [],
     categories: e.categories ?? [],
@@ -97,6 +99,20 @@ export const RESOURCES: readonly ResourceType[] = [
   ]),
 ]
 
+/**
+ * Served but not stored: metrics.k8s.io, read-only usage from the kubelets' reports
+ * (src/apiserver/metrics-api/). In discovery only (kubectl top looks for it there); no
+ * registry store, OpenAPI or protobuf, and not in RESOURCES or findResource. Singular
+ * names as metrics-server reports them (its pods storage has none).
+ */
+export const METRICS_RESOURCES: readonly ResourceType[] = groupVersion('metrics.k8s.io', 'v1beta1', [
+  { kind: 'NodeMetrics', plural: 'nodes', namespaced: false, verbs: ['get', 'list'], singular: 'node' },
+  { kind: 'PodMetrics', plural: 'pods', namespaced: true, verbs: ['get', 'list'], singular: '' },
+])
+
+/** Every resource discovery lists: the stored ones, then METRICS_RESOURCES. */
+export const DISCOVERY_RESOURCES: readonly ResourceType[] = [...RESOURCES, ...METRICS_RESOURCES]
+
 /** `apps/v1`, or `v1` for the core group. */
 export function apiVersionOf(r: Pick<ResourceType, 'group' | 'version'>): string {
   return r.group === '' ? r.version : `${r.group}/${r.version}`
@@ -124,6 +140,13 @@ export function resourceForKind(apiVersion: string, kind: string): ResourceType 
 export function servedGroups(): { group: string; version: string }[] {
   const seen = new Map<string, string>()
   for (const r of RESOURCES) if (!seen.has(r.group)) seen.set(r.group, r.version)
+  return [...seen].map(([group, version]) => ({ group, version }))
+}
+
+/** servedGroups() plus the groups of METRICS_RESOURCES (for discovery). */
+export function discoveryGroups(): { group: string; version: string }[] {
+  const seen = new Map<string, string>()
+  for (const r of DISCOVERY_RESOURCES) if (!seen.has(r.group)) seen.set(r.group, r.version)
   return [...seen].map(([group, version]) => ({ group, version }))
 }
 

@@ -16,6 +16,8 @@ import { handlerDeps, objectHooks } from './api-hooks.js'
 import { discoveryDocuments } from './discovery/documents.js'
 import { openapiDocuments } from './openapi/index.js'
 import { preloadKubeProtobuf } from './protobuf/index.js'
+import { MetricsApi } from './metrics-api/handler.js'
+import { ResourceUsageStore } from './metrics-api/usage-store.js'
 import { decodeObject } from './registry/codec.js'
 import type { ResourceStore } from './registry/resource-store.js'
 import { ApiServer, type DocumentSource } from './server.js'
@@ -102,6 +104,11 @@ export function createApiServer(opts: CreateApiServerOptions): ApiServer {
         ...(opts.logger === undefined ? {} : { logger: opts.logger }),
       }),
     hooks: objectHooks(admission),
+    resourceMetrics: new MetricsApi({
+      usage: new ResourceUsageStore(opts.storage, opts.logger === undefined ? {} : { logger: opts.logger }),
+      pods: () => stores(core('pods')),
+      nodes: () => stores(core('nodes')),
+    }),
     deps: handlerDeps(),
     documents,
     metrics: opts.metrics,

@@ -12,6 +12,8 @@ import { servePodLog } from './http/pod-log.js'
 import { handleResource, type HandlerDeps } from './http/resource-handler.js'
 import { sendError, sendJson, statusOf } from './http/respond.js'
 import { apiMetrics, type ApiMetrics } from './metrics.js'
+import { MetricsApi } from './metrics-api/handler.js'
+import type { ResourceUsageStore } from './metrics-api/usage-store.js'
 import { type ObjectHooks, ResourceStore } from './registry/resource-store.js'
 import { requestInfo, type ResourceRequestInfo } from './request-info.js'
 import { ApiError } from './status.js'
@@ -43,6 +45,8 @@ export interface ApiServerOptions {
   name?: string
   /** Objects every apiserver makes sure exist once its caches are loaded. */
   bootstrap?: () => Promise<readonly { rt: ResourceType; namespace: string; object: KubeObject }[]>
+  /** metrics.k8s.io/v1beta1 (not a stored resource: see ./metrics-api/); absent: not served. */
+  resourceMetrics?: MetricsApi
 }
 
 export { KUBE_VERSION }
@@ -74,6 +78,11 @@ export class ApiServer {
       const prefix = `/registry/${rt.plural}/`
       this.stores.set(rt, new ResourceStore(rt, opts.storage, opts.cacheFor(rt, prefix), opts.hooks, prefix))
     }
+  }
+
+  /** Where kubelets' usage reports go (the node API's ReportResourceUsage); undefined when metrics.k8s.io is not served. */
+  get resourceUsage(): ResourceUsageStore | undefined {
+    return this.opts.resourceMetrics?.usage
   }
 
   /** The store of a resource (for in-process callers such as admission). */
@@ -156,6 +165,7 @@ export class ApiServer {
       await closed
     }
     for (const s of this.stores.values()) s.cache.stop()
+    this.opts.resourceMetrics?.usage.stop()
   }
 
   async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -167,7 +177,8 @@ export class ApiServer {
     let labels: Record<string, string> | undefined
     try {
       if (info.kind === 'nonresource') return await this.nonResource(req, res, path, url.searchParams)
-      const rt = this.resolve(info)
+      const metricsApi = MetricsApi.handles(info) ? this.opts.resourceMetrics : undefined
+      const rt = metricsApi === undefined ? this.resolve(info) : undefined
       labels = {
         verb: info.verb.toUpperCase() === 'WATCH' ? 'WATCH' : metricVerb(info.verb),
         group: info.group,
@@ -180,7 +191,9 @@ export class ApiServer {
       if (info.verb === 'watch') this.metrics.longRunning.inc(labels)
       else this.metrics.inflight.inc({ request_kind: method === 'GET' ? 'readOnly' : 'mutating' })
       try {
-        if (info.subresource === 'log' && rt.plural === 'pods' && rt.group === '' && method === 'GET') {
+        if (rt === undefined) {
+          await metricsApi!.handle(req, res, info, url.searchParams)
+        } else if (info.subresource === 'log' && rt.plural === 'pods' && rt.group === '' && method === 'GET') {
           await servePodLog({ req, res, namespace: info.namespace, name: info.name, query: url.searchParams, pods: this.store(rt), nodes: this.store(findResource('', 'v1', 'nodes')!) })
         } else {
           await handleResource({ req, res, info, query: url.searchParams, store: this.store(rt), deps: this.opts.deps })

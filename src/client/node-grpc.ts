@@ -75,6 +75,7 @@ type MethodName =
   | 'GetConfigMap'
   | 'GetSecret'
   | 'CreateEvent'
+  | 'ReportResourceUsage'
 
 type Method = protoLoader.MethodDefinition<object, object>
 
@@ -197,6 +198,25 @@ export interface NodeWatchOptions {
   onError?(err: Error): void
 }
 
+/** CPU as a rate (nanocores, averaged over a window), memory as the working set in bytes. */
+export interface ResourceUsage {
+  cpuNanoCores: number
+  memoryWorkingSetBytes: number
+}
+
+/** One ReportResourceUsage call (proto/node.proto): the node's usage and that of its running pods. */
+export interface ResourceUsageReport {
+  nodeName: string
+  /** When it was sampled, ms since the epoch: the end of every window. */
+  timestampMs: number
+  /** How often the kubelet reports (the master keeps a report twice that long). */
+  intervalMs: number
+  /** The window the node's CPU was averaged over. */
+  windowMs: number
+  node: ResourceUsage
+  pods: { namespace: string; name: string; uid: string; windowMs: number; containers: { name: string; usage: ResourceUsage }[] }[]
+}
+
 export interface NodeWatch {
   /** The resourceVersion of the last event or bookmark delivered. */
   readonly resourceVersion: string
@@ -316,6 +336,21 @@ export class NodeApiClient {
   /** Records an Event (core v1) in its metadata.namespace. */
   async createEvent(event: KubeObject): Promise<KubeObject> {
     return this.object('CreateEvent', { event_json: json(event) })
+  }
+
+  // ---- resource usage ----
+
+  /** Stores the node's usage report where every master's metrics.k8s.io API reads it. */
+  async reportResourceUsage(r: ResourceUsageReport): Promise<void> {
+    const usage = (u: ResourceUsage) => ({ cpu_nano_cores: u.cpuNanoCores, memory_working_set_bytes: u.memoryWorkingSetBytes })
+    await this.unary('ReportResourceUsage', {
+      node_name: r.nodeName,
+      timestamp_ms: r.timestampMs,
+      window_ms: r.windowMs,
+      interval_ms: r.intervalMs,
+      node: usage(r.node),
+      pods: r.pods.map((p) => ({ namespace: p.namespace, name: p.name, uid: p.uid, window_ms: p.windowMs, containers: p.containers.map((c) => ({ name: c.name, usage: usage(c.usage) })) })),
+    })
   }
 
   /** Stops every watch and closes the connections. */

@@ -22,6 +22,7 @@ import { hollowFacts } from './machine.js'
 import { nodeAllocatable, nodeCapacity, type NodeResourceConfig } from './node-resources.js'
 import { formatIPv4, indexedPodCidr, parseIPv4 } from './pod-ip.js'
 import { HollowRuntime } from './runtime/hollow.js'
+import { DEFAULT_USAGE_INTERVAL_MS, HollowUsageSource } from './usage/index.js'
 
 export interface HollowClusterOptions {
   /** `host:port` of every master's node API. */
@@ -48,6 +49,13 @@ export interface HollowClusterOptions {
   /** The hollow runtime's defaults (pods may override them with annotations). */
   startDelayMs?: number
   stopDelayMs?: number
+  /**
+   * How often each node reports its resource usage (kubectl top, the HPA), which its
+   * pods' `hollow.raftplane.io/cpu-usage` / `memory-usage` annotations set
+   * (./usage/hollow.ts). Default 15 s; 0: no reports (scale runs: one store write per
+   * node per interval).
+   */
+  usageIntervalMs?: number
   /** How many nodes register at once. Default 50. */
   startConcurrency?: number
   /** Kubelet settings shared by all nodes (lease interval, back-off, events, resync, …). */
@@ -151,6 +159,7 @@ export class HollowCluster {
       ...(this.o.stopDelayMs === undefined ? {} : { stopDelayMs: this.o.stopDelayMs }),
     })
     const capacity = nodeCapacity(this.resources)
+    const logger = this.o.logger?.(name)
     const kubelet = new Kubelet({
       ...this.o.kubelet,
       client: this.clients[index % this.clients.length]!,
@@ -164,7 +173,8 @@ export class HollowCluster {
       podCIDR: this.o.podCIDR?.(index) ?? indexedPodCidr(index),
       ...(this.o.labels === undefined ? {} : { labels: { ...this.o.kubelet?.labels, ...this.o.labels(index) } }),
       ...(this.o.taints === undefined ? {} : { taints: this.o.taints }),
-      ...(this.o.logger === undefined ? {} : { logger: this.o.logger(name) }),
+      ...(logger === undefined ? {} : { logger }),
+      usage: { source: new HollowUsageSource(logger === undefined ? {} : { logger }), intervalMs: this.o.usageIntervalMs ?? DEFAULT_USAGE_INTERVAL_MS },
     })
     return { name, index, kubelet, runtime }
   }

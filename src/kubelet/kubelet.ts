@@ -31,6 +31,7 @@ import { isTerminalPhase } from './pod-phase.js'
 import { PodWorker, type PodWorkerContext } from './pod-worker.js'
 import type { LogSource } from './server.js'
 import { type ContainerReadiness, type ContainerRuntime, type Json, readyWhenRunning } from './runtime/types.js'
+import { DEFAULT_USAGE_INTERVAL_MS, type PodContainers, UsageReporter, type UsageSource } from './usage/index.js'
 
 export interface KubeletOptions {
   /** The node API client (the caller's: stop() does not close it; many kubelets may share one). */
@@ -64,6 +65,8 @@ export interface KubeletOptions {
   backoff?: CrashBackoffOptions
   /** Every pod is synced at least this often, whatever happens (syncFrequency). Default 60 s. */
   resyncIntervalMs?: number
+  /** Resource usage reports (kubectl top, the HPA; ./usage/): what measures it, and how often (default 15 s, 0: off). Absent: none. */
+  usage?: { source: UsageSource; intervalMs?: number }
   /** false: record no Events (scale runs). Default true. */
   events?: boolean
   logger?: Logger
@@ -94,6 +97,7 @@ export class Kubelet {
   private ipam: PodIpAllocator | undefined
   private watch: NodeWatch | undefined
   private resync: NodeJS.Timeout | undefined
+  private readonly usage: UsageReporter | undefined
   private unsubscribe: (() => void) | undefined
   private started = false
   private stopped = false
@@ -120,6 +124,10 @@ export class Kubelet {
       ...(o.kubeletPort === undefined ? {} : { kubeletPort: o.kubeletPort }),
     }
     this.synced = new Promise((resolve) => (this.syncedResolve = resolve))
+    const usageIntervalMs = o.usage?.intervalMs ?? DEFAULT_USAGE_INTERVAL_MS
+    if (o.usage !== undefined && usageIntervalMs > 0) {
+      this.usage = new UsageReporter({ client: o.client, nodeName: o.nodeName, source: o.usage.source, pods: () => this.podContainers(), intervalMs: usageIntervalMs, logger: this.log })
+    }
     this.nodeSync = new NodeSync({
       client: o.client,
       nodeName: o.nodeName,
@@ -184,7 +192,10 @@ export class Kubelet {
     this.events.node('Normal', 'Starting', 'Starting kubelet.')
     this.unsubscribe = this.o.runtime.subscribe((uid) => this.workers.get(uid)?.kick())
     this.nodeSync.start()
-    void this.nodeSync.registered.then(() => this.startPods())
+    void this.nodeSync.registered.then(() => {
+      this.startPods()
+      if (!this.stopped) this.usage?.start()
+    })
   }
 
   /** Stops heartbeats, the watch and the workers; pods are left as they are. */
@@ -195,9 +206,11 @@ export class Kubelet {
     this.watch?.stop()
     if (this.resync !== undefined) clearInterval(this.resync)
     this.unsubscribe?.()
+    const usage = this.usage?.stop()
     for (const w of this.workers.values()) w.close()
     this.workers.clear()
     await heartbeats
+    await usage
     await this.events.flush()
   }
 
@@ -206,7 +219,17 @@ export class Kubelet {
     return this.nodeSync.syncStatus()
   }
 
+  /** The usage reporter, when usage is reported (tests send a report at once with reportNow()). */
+  get usageReporter(): UsageReporter | undefined {
+    return this.usage
+  }
+
   // ---- pods ----
+
+  /** Every pod with a worker and what the runtime holds of its containers (the usage source filters the running ones). */
+  private podContainers(): PodContainers[] {
+    return [...this.workers.values()].map((w) => ({ pod: w.current, containers: this.o.runtime.containers(String(w.current.metadata?.uid ?? '')) }))
+  }
 
   private startPods(): void {
     if (this.stopped) return

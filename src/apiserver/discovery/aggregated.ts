@@ -1,7 +1,7 @@
 // Aggregated discovery (apidiscovery.k8s.io v2 and v2beta1): every group, version and
 // resource of /api or /apis in one APIGroupDiscoveryList, which kubectl 1.32 asks for
 // before it falls back to walking the unaggregated documents.
-import { servedGroups } from '../../api/resources.js'
+import { discoveryGroups } from '../../api/resources.js'
 import { resourcesOf, subresourceKind } from './api-resources.js'
 
 export type AggregatedVersion = 'v2' | 'v2beta1'
@@ -63,7 +63,7 @@ function versionDiscovery(group: string, version: string): APIVersionDiscovery {
 
 /** The APIGroupDiscoveryList served at /api (`core`) or /apis (`named`). */
 export function aggregatedDiscovery(scope: 'core' | 'named', version: AggregatedVersion): Record<string, unknown> {
-  const items = servedGroups()
+  const items = discoveryGroups()
     .filter((g) => (scope === 'core' ? g.group === '' : g.group !== ''))
     .map((g) => ({
       metadata: g.group === '' ? { creationTimestamp: null } : { name: g.group, creationTimestamp: null },

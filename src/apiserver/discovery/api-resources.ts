@@ -2,7 +2,7 @@
 // resource, then its subresources as `pods/status`, `deployments/scale`, … with the
 // kind, group/version and verbs kube-apiserver 1.32 reports for them.
 import { createHash } from 'node:crypto'
-import { RESOURCES, type ResourceType, type Subresource } from '../../api/resources.js'
+import { DISCOVERY_RESOURCES, RESOURCES, type ResourceType, type Subresource } from '../../api/resources.js'
 
 /** meta/v1 APIResource, keys in the order kube-apiserver writes them. */
 export interface APIResource {
@@ -54,9 +54,9 @@ export function storageVersionHash(group: string, version: string, kind: string)
   return createHash('sha256').update(`${group}/${version}/${kind}`).digest().subarray(0, 8).toString('base64')
 }
 
-/** The served resources of one group version, in catalog order. */
+/** The resources of one group version in discovery, in catalog order. */
 export function resourcesOf(group: string, version: string): ResourceType[] {
-  return RESOURCES.filter((r) => r.group === group && r.version === version)
+  return DISCOVERY_RESOURCES.filter((r) => r.group === group && r.version === version)
 }
 
 /** APIResourceList.resources of a group version, sorted by name as kube-apiserver sorts them. */
@@ -71,7 +71,8 @@ export function apiResources(group: string, version: string): APIResource[] {
       verbs: [...rt.verbs],
       ...(rt.shortNames.length > 0 ? { shortNames: [...rt.shortNames] } : {}),
       ...(rt.categories.length > 0 ? { categories: [...rt.categories] } : {}),
-      storageVersionHash: storageVersionHash(rt.group, rt.version, rt.kind),
+      // Only stored resources have one (metrics-server's have none).
+      ...(RESOURCES.includes(rt) ? { storageVersionHash: storageVersionHash(rt.group, rt.version, rt.kind) } : {}),
     })
     for (const sub of rt.subresources) {
       const sk = subresourceKind(rt, sub)

@@ -3,7 +3,7 @@
 // carry an ETag (kube-apiserver's: the SHA-512 of the body, upper-case hex) so clients
 // revalidate with If-None-Match instead of downloading them again.
 import { createHash } from 'node:crypto'
-import { servedGroups } from '../../api/resources.js'
+import { discoveryGroups } from '../../api/resources.js'
 import { ApiError } from '../status.js'
 import { aggregatedDiscovery, type AggregatedVersion } from './aggregated.js'
 import { apiGroup, apiGroupList, apiResourceList, apiVersions } from './legacy.js'
@@ -49,7 +49,7 @@ export class DiscoveryDocuments {
 
   constructor(private readonly opts: DiscoveryOptions) {
     this.plain.set('/apis', encode(apiGroupList()))
-    for (const { group, version } of servedGroups()) {
+    for (const { group, version } of discoveryGroups()) {
       const base = group === '' ? '/api' : `/apis/${group}`
       if (group !== '') this.plain.set(base, encode(apiGroup(group)))
       this.plain.set(`${base}/${version}`, encode(apiResourceList(group, version)))

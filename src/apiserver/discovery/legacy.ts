@@ -1,7 +1,7 @@
 // The unaggregated discovery documents: /api (APIVersions), /apis (APIGroupList),
 // /apis/<group> (APIGroup), /api/v1 and /apis/<group>/<version> (APIResourceList).
 // Clients that do not ask for aggregated discovery walk these one by one.
-import { apiVersionOf, servedGroups } from '../../api/resources.js'
+import { apiVersionOf, discoveryGroups } from '../../api/resources.js'
 import { apiResources, type APIResource } from './api-resources.js'
 
 export interface GroupVersionForDiscovery {
@@ -19,7 +19,7 @@ export interface APIGroup {
 export function apiVersions(serverAddress: string): Record<string, unknown> {
   return {
     kind: 'APIVersions',
-    versions: servedGroups()
+    versions: discoveryGroups()
       .filter((g) => g.group === '')
       .map((g) => g.version),
     serverAddressByClientCIDRs: [{ clientCIDR: '0.0.0.0/0', serverAddress }],
@@ -28,7 +28,7 @@ export function apiVersions(serverAddress: string): Record<string, unknown> {
 
 /** The named (non-core) groups, in discovery order. */
 export function namedGroups(): APIGroup[] {
-  return servedGroups()
+  return discoveryGroups()
     .filter((g) => g.group !== '')
     .map(({ group, version }) => {
       const gv = { groupVersion: apiVersionOf({ group, version }), version }

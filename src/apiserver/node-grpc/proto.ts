@@ -82,6 +82,31 @@ export interface CreateEventRequest {
   event_json: Buffer
 }
 
+// uint64/int64 fields arrive as decimal strings (longs: String); a message field not sent is null.
+export interface ResourceUsageMessage {
+  cpu_nano_cores: string
+  memory_working_set_bytes: string
+}
+export interface ContainerUsageMessage {
+  name: string
+  usage: ResourceUsageMessage | null
+}
+export interface PodUsageMessage {
+  namespace: string
+  name: string
+  uid: string
+  window_ms: number
+  containers: ContainerUsageMessage[]
+}
+export interface ReportResourceUsageRequest {
+  node_name: string
+  timestamp_ms: string
+  window_ms: number
+  node: ResourceUsageMessage | null
+  pods: PodUsageMessage[]
+  interval_ms: number
+}
+
 // Responses as handlers build them.
 export interface ObjectResponse {
   object_json: Buffer

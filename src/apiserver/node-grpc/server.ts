@@ -5,6 +5,7 @@
 import * as grpc from '@grpc/grpc-js'
 import { pino, type Logger } from 'pino'
 import type { ApiServer } from '../server.js'
+import type { ResourceUsageStore } from '../metrics-api/usage-store.js'
 import { allowAll, type NodeAuthorizer } from './authorize.js'
 import { nodeProto } from './proto.js'
 import { defaultWatchTimeoutMs, NodeService, type StoreLookup } from './service.js'
@@ -20,6 +21,8 @@ export interface NodeGrpcServerOptions {
   watchTimeoutMs?: () => number
   /** How long stop() lets unary calls finish before cutting connections. Default 2 s. */
   shutdownGraceMs?: number
+  /** Where resource usage reports go; default: the API server's (ApiServer.resourceUsage). */
+  usage?: ResourceUsageStore
   /** The clock of Lease renewals (tests). */
   now?: () => Date
   logger?: Logger
@@ -44,6 +47,7 @@ export class NodeGrpcServer {
   constructor(opts: NodeGrpcServerOptions) {
     const src = opts.stores
     const stores: StoreLookup = typeof src === 'function' ? src : (rt) => src.store(rt)
+    const usage = opts.usage ?? (typeof src === 'function' ? undefined : src.resourceUsage)
     this.log = (opts.logger ?? pino({ level: 'silent' })).child({ component: 'node-grpc' })
     this.graceMs = opts.shutdownGraceMs ?? 2000
     this.service = new NodeService({
@@ -52,6 +56,7 @@ export class NodeGrpcServer {
       bookmarkIntervalMs: opts.bookmarkIntervalMs ?? DEFAULT_BOOKMARK_INTERVAL_MS,
       watchTimeoutMs: opts.watchTimeoutMs ?? defaultWatchTimeoutMs,
       now: opts.now ?? (() => new Date()),
+      ...(usage === undefined ? {} : { usage }),
       onInternalError: (err, method) => this.log.error({ err, method }, 'node API call failed'),
     })
   }

@@ -4,7 +4,8 @@ import type * as grpc from '@grpc/grpc-js'
 import { findResource, type ResourceType } from '../../api/resources.js'
 import type { ListOptions, ResourceStore, WriteContext } from '../registry/resource-store.js'
 import { metaOf } from '../registry/object-meta.js'
-import { ApiError, badRequest, conflict } from '../status.js'
+import type { ResourceUsageStore } from '../metrics-api/usage-store.js'
+import { ApiError, badRequest, conflict, methodNotAllowed } from '../status.js'
 import type { KubeObject } from '../watch-cache/types.js'
 import type { CallIdentity, NodeAuthorizer, NodeRequestAttributes } from './authorize.js'
 import { objectJson } from './encode.js'
@@ -21,6 +22,7 @@ import {
   statusWrite,
 } from './objects.js'
 import type * as m from './proto.js'
+import { usageRecordOf } from './usage.js'
 import { WatchStream, type WatchCall } from './watch-stream.js'
 
 /** The registry store of a resource (ApiServer.store). */
@@ -53,6 +55,8 @@ export interface NodeServiceOptions {
   /** How long one watch stream may last (the client then re-watches). */
   watchTimeoutMs: () => number
   now: () => Date
+  /** Where ReportResourceUsage stores reports; absent: the call is refused (UNIMPLEMENTED). */
+  usage?: ResourceUsageStore
   /** A handler failed with something that is not a Kubernetes error (a bug or the store). */
   onInternalError: (err: unknown, method: string) => void
 }
@@ -93,6 +97,7 @@ export class NodeService {
       GetConfigMap: this.unary('GetConfigMap', (req: m.GetRequest, call) => this.getOne(RT.configmaps, req, call)),
       GetSecret: this.unary('GetSecret', (req: m.GetRequest, call) => this.getOne(RT.secrets, req, call)),
       CreateEvent: this.unary('CreateEvent', (req: m.CreateEventRequest, call) => this.createEvent(req, call)),
+      ReportResourceUsage: this.unary('ReportResourceUsage', (req: m.ReportResourceUsageRequest, call) => this.reportResourceUsage(req, call)),
     }
   }
 
@@ -257,6 +262,22 @@ export class NodeService {
     const namespace = typeof meta.namespace === 'string' && meta.namespace !== '' ? meta.namespace : 'default'
     await this.authorize(call, { verb: 'create', resource: RT.events, subresource: '', namespace, name: String(meta.name ?? '') })
     return { object_json: objectJson(await this.store(RT.events).create(namespace, event, WRITE)) }
+  }
+
+  // ---- resource usage ----
+
+  private async reportResourceUsage(req: m.ReportResourceUsageRequest, call: CallIdentity): Promise<Record<string, never>> {
+    const usage = this.o.usage
+    if (usage === undefined) throw methodNotAllowed('this master does not store resource usage reports')
+    const record = usageRecordOf(req)
+    const name = record.metadata.name
+    // The kubelet reports about its own Node, as it writes the Node's status.
+    await this.authorize(call, { verb: 'update', resource: RT.nodes, subresource: 'status', namespace: '', name })
+    const nodes = this.store(RT.nodes)
+    // Usually in the cache; a Node registered a moment ago through another master is read from the store (NotFound when missing).
+    if (nodes.cache.get(nodes.key('', name)) === undefined) await nodes.get('', name)
+    await usage.write(record)
+    return {}
   }
 
   // ---- shared list and watch ----

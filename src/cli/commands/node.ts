@@ -71,6 +71,7 @@ interface NodeFlags {
   restartBackoffInitial: number
   restartBackoffMax: number
   events: boolean
+  resourceUsageInterval: number
   logLevel: string
   kubeProxy: boolean
   address: string
@@ -182,6 +183,7 @@ export function registerNode(program: Command): void {
     .addOption(new Option('--restart-backoff-initial <duration>', 'the first crash-loop back-off delay').argParser(duration).default(DEFAULT_BACKOFF_INITIAL_MS, '10s'))
     .addOption(new Option('--restart-backoff-max <duration>', 'the longest crash-loop back-off delay').argParser(duration).default(DEFAULT_BACKOFF_MAX_MS, '5m'))
     .addOption(new Option('--no-events', 'record no Events (scale runs)'))
+    .addOption(new Option('--resource-usage-interval <duration>', 'how often each node reports its resource usage for kubectl top and the HPA (0: never, for scale runs)').argParser(duration).default(15_000, '15s'))
     .addOption(new Option('--address <ip>', "the IP the kubelet's server listens on (logs for the apiservers)").default('0.0.0.0'))
     .addOption(new Option('--kubelet-port <port>', "the kubelet's server port (0: a free one; the Node reports it); --hollow-nodes K > 1 runs no server").argParser(count(0)).default(KUBELET_PORT))
     .addOption(new Option('--no-kube-proxy', 'run no kube-proxy and cluster DNS beside the kubelet (another node on this host serves them)'))
@@ -253,6 +255,7 @@ export function registerNode(program: Command): void {
         ...(f.registerWithTaints === undefined ? {} : { taints: f.registerWithTaints }),
         startDelayMs: f.hollowStartDelay,
         stopDelayMs: f.hollowStopDelay,
+        usageIntervalMs: f.resourceUsageInterval,
         kubelet: {
           leaseRenewIntervalMs: f.nodeLeaseRenewInterval,
           statusUpdateFrequencyMs: f.nodeStatusUpdateFrequency,

@@ -2,7 +2,7 @@
 // serves (names, kinds, subresource kinds, storage version hashes, aggregated shape),
 // and the Accept-header negotiation kubectl depends on.
 import t from 'tap'
-import { RESOURCES, apiVersionOf, servedGroups } from '../../../src/api/resources.js'
+import { DISCOVERY_RESOURCES, RESOURCES, apiVersionOf, discoveryGroups } from '../../../src/api/resources.js'
 import { aggregatedDiscovery } from '../../../src/apiserver/discovery/aggregated.js'
 import { apiResources, storageVersionHash, type APIResource } from '../../../src/apiserver/discovery/api-resources.js'
 import { DiscoveryDocuments, documentHash } from '../../../src/apiserver/discovery/documents.js'
@@ -92,7 +92,7 @@ t.test('subresources carry the kinds kube-apiserver 1.32 reports', async (t) => 
 
 t.test('unaggregated documents: /api, /apis, /apis/<g>, resource lists', async (t) => {
   t.same(apiVersions('10.0.0.1:6443'), { kind: 'APIVersions', versions: ['v1'], serverAddressByClientCIDRs: [{ clientCIDR: '0.0.0.0/0', serverAddress: '10.0.0.1:6443' }] })
-  const named = servedGroups().filter((g) => g.group !== '')
+  const named = discoveryGroups().filter((g) => g.group !== '')
   const list = apiGroupList() as { kind: string; apiVersion: string; groups: { name: string; preferredVersion: { groupVersion: string } }[] }
   t.equal(list.kind, 'APIGroupList')
   t.equal(list.apiVersion, 'v1')
@@ -125,7 +125,7 @@ t.test('aggregated discovery has kube-apiserver’s shape', async (t) => {
   t.equal(apis.apiVersion, 'apidiscovery.k8s.io/v2')
   t.same(
     apis.items.map((i) => i.metadata.name),
-    servedGroups()
+    discoveryGroups()
       .filter((g) => g.group !== '')
       .map((g) => g.group),
   )
@@ -159,7 +159,7 @@ t.test('aggregated discovery has kube-apiserver’s shape', async (t) => {
   const nodes = core.items[0]!.versions[0]!.resources.find((r) => r.resource === 'nodes')!
   t.equal(nodes.scope, 'Cluster')
   const every = [...core.items, ...apis.items].flatMap((i) => i.versions[0]!.resources.map((r) => r.resource))
-  t.same(every.sort(), RESOURCES.map((r) => r.plural).sort(), 'every catalog resource, once')
+  t.same(every.sort(), DISCOVERY_RESOURCES.map((r) => r.plural).sort(), 'every catalog resource, once')
 })
 
 t.test('Accept negotiation', async (t) => {
@@ -208,7 +208,7 @@ t.test('DiscoveryDocuments serves precomputed bytes by path and Accept', async (
   t.ok(docs.etag('core') !== docs.etag('named'))
   t.same(JSON.parse(agg.body.toString()), aggregatedDiscovery('named', 'v2'))
 
-  for (const { group, version } of servedGroups()) {
+  for (const { group, version } of discoveryGroups()) {
     const path = group === '' ? `/api/${version}` : `/apis/${group}/${version}`
     const doc = docs.serve(`${path}/`, KUBECTL_ACCEPT)!
     t.equal(doc.contentType, 'application/json', path)

@@ -3,7 +3,7 @@
 // walking the group documents), and a second run revalidates with the ETag.
 import { existsSync } from 'node:fs'
 import t from 'tap'
-import { RESOURCES, apiVersionOf, servedGroups } from '../../../src/api/resources.js'
+import { DISCOVERY_RESOURCES, apiVersionOf, discoveryGroups } from '../../../src/api/resources.js'
 import { KUBECTL, outcome, startFakeApiServer } from './kubectl-harness.js'
 
 const V2 = 'application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList'
@@ -26,7 +26,7 @@ t.test('kubectl api-resources and api-versions', { skip: existsSync(KUBECTL) ? f
     namespaced: cut(l, 'NAMESPACED', 'KIND'),
     kind: cut(l, 'KIND'),
   }))
-  const expected = RESOURCES.map((r) => ({
+  const expected = DISCOVERY_RESOURCES.map((r) => ({
     name: r.plural,
     shortNames: r.shortNames.join(','),
     apiVersion: apiVersionOf(r),
@@ -51,7 +51,7 @@ t.test('kubectl api-resources and api-versions', { skip: existsSync(KUBECTL) ? f
   t.equal(versions.code, 0, outcome(versions))
   t.same(
     versions.stdout.trim().split('\n'),
-    servedGroups()
+    discoveryGroups()
       .map((g) => apiVersionOf(g))
       .sort(),
   )

@@ -10,6 +10,7 @@ import { LeaderElector, newIdentity } from '../leader-election/index.js'
 import { ControllerManager, CONTROLLERS } from '../controllers/manager.js'
 import { nodeLifecycleControllerFactory } from '../controllers/node-lifecycle/controller.js'
 import type { NodeLifecycleOptions } from '../controllers/node-lifecycle/options.js'
+import { horizontalPodAutoscalerControllerWith, type HorizontalPodAutoscalerOptions } from '../controllers/podautoscaler/controller.js'
 import { Scheduler } from '../scheduler/scheduler.js'
 import type { Profile } from '../scheduler/framework/types.js'
 
@@ -33,6 +34,8 @@ export interface MasterLoopsOptions {
   schedulerProfiles?: Profile[]
   /** kube-controller-manager's --node-monitor-* and eviction flags. */
   nodeLifecycle?: NodeLifecycleOptions
+  /** kube-controller-manager's --horizontal-pod-autoscaler-* flags. */
+  horizontalPodAutoscaler?: HorizontalPodAutoscalerOptions
 }
 
 export class MasterLoops {
@@ -63,9 +66,19 @@ export class MasterLoops {
           logger: log,
           metrics: this.opts.metrics,
           ...(this.opts.controllers === undefined ? {} : { controllers: this.opts.controllers }),
-          ...(this.opts.nodeLifecycle === undefined ? {} : { registry: { ...CONTROLLERS, nodelifecycle: nodeLifecycleControllerFactory(this.opts.nodeLifecycle) } }),
+          registry: this.registry(),
         }).run(signal),
       )
+    }
+  }
+
+  /** CONTROLLERS with the ones this master's flags configure. */
+  private registry(): typeof CONTROLLERS {
+    const o = this.opts
+    return {
+      ...CONTROLLERS,
+      ...(o.nodeLifecycle === undefined ? {} : { nodelifecycle: nodeLifecycleControllerFactory(o.nodeLifecycle) }),
+      ...(o.horizontalPodAutoscaler === undefined ? {} : { horizontalpodautoscaling: horizontalPodAutoscalerControllerWith(o.horizontalPodAutoscaler) }),
     }
   }
 

@@ -13,6 +13,7 @@ import { endpointsController } from './endpoints/endpoints.js'
 import { endpointSliceController } from './endpoints/endpointslice.js'
 import { garbageCollectorController } from './garbage-collector/controller.js'
 import { jobController } from './job/controller.js'
+import { horizontalPodAutoscalerController } from './podautoscaler/controller.js'
 import { ttlAfterFinishedController } from './job/ttl-after-finished.js'
 import { namespaceController } from './namespace.js'
 import { nodeLifecycleController } from './node-lifecycle/controller.js'
@@ -32,6 +33,7 @@ export const CONTROLLERS: Record<string, ControllerFactory> = {
   endpoint: endpointsController,
   endpointslice: endpointSliceController,
   garbagecollector: garbageCollectorController,
+  horizontalpodautoscaling: horizontalPodAutoscalerController,
   job: jobController,
   namespace: namespaceController,
   nodelifecycle: nodeLifecycleController,

@@ -6,6 +6,7 @@ import { FENCE_HEADER, FENCE_HOLDER_HEADER } from '../../api/fencing.js'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { ResourceType } from '../../api/resources.js'
 import { apiVersionOf } from '../../api/resources.js'
+import { type LabelSelector, selectorFromSet, selectorToString } from '../../api/labels.js'
 import type { ResourceRequestInfo } from '../request-info.js'
 import type { DeleteOptions, LeaseFence, ListOptions, ResourceStore, WriteContext } from '../registry/resource-store.js'
 import { metaOf } from '../registry/object-meta.js'
@@ -480,13 +481,14 @@ export function toScale(rt: ResourceType, obj: KubeObject): KubeObject {
   const m = metaOf(obj)
   const spec = (obj.spec ?? {}) as Record<string, unknown>
   const status = (obj.status ?? {}) as Record<string, unknown>
-  const sel = spec.selector as Record<string, unknown> | undefined
+  // As kube-apiserver: the selector in its string form, matchExpressions included (an
+  // HPA selects the target's pods with it); a ReplicationController's is a plain map.
   let selector = ''
-  if (sel !== undefined && sel !== null) {
-    const ml = (rt.kind === 'ReplicationController' ? sel : (sel.matchLabels ?? {})) as Record<string, string>
-    selector = Object.entries(ml)
-      .map(([k, v]) => `${k}=${v}`)
-      .join(',')
+  try {
+    const sel = spec.selector
+    if (sel !== undefined && sel !== null) selector = rt.kind === 'ReplicationController' ? selectorFromSet(sel as Record<string, string>).toString() : selectorToString(sel as LabelSelector)
+  } catch {
+    // A stored selector that does not parse (validation keeps these out): no selector.
   }
   return {
     kind: 'Scale',

@@ -74,6 +74,11 @@ interface MasterFlags extends StoreFlags {
   nodeMonitorGracePeriod: string
   nodeStartupGracePeriod: string
   nodeEvictionRate: string
+  horizontalPodAutoscalerSyncPeriod: string
+  horizontalPodAutoscalerDownscaleStabilization: string
+  horizontalPodAutoscalerTolerance: string
+  horizontalPodAutoscalerCpuInitializationPeriod: string
+  horizontalPodAutoscalerInitialReadinessDelay: string
 }
 
 export function registerMaster(program: Command): void {
@@ -98,6 +103,11 @@ export function registerMaster(program: Command): void {
     .addOption(new Option('--node-monitor-grace-period <duration>', "how long a node's kubelet may stay silent before its conditions become Unknown").default('40s'))
     .addOption(new Option('--node-startup-grace-period <duration>', 'the same for a node that never reported Ready').default('1m'))
     .addOption(new Option('--node-eviction-rate <rate>', 'nodes per second whose pods are evicted (NoExecute taints) in a healthy zone').default('0.1'))
+    .addOption(new Option('--horizontal-pod-autoscaler-sync-period <duration>', 'how often each HorizontalPodAutoscaler is synced').default('15s'))
+    .addOption(new Option('--horizontal-pod-autoscaler-downscale-stabilization <duration>', 'how far back an HPA without a scale-down window looks before scaling down').default('5m0s'))
+    .addOption(new Option('--horizontal-pod-autoscaler-tolerance <ratio>', 'how far usage/target may be from 1 before an HPA scales').default('0.1'))
+    .addOption(new Option('--horizontal-pod-autoscaler-cpu-initialization-period <duration>', 'after a pod starts, how long its CPU samples count only once it is ready for a whole window').default('5m0s'))
+    .addOption(new Option('--horizontal-pod-autoscaler-initial-readiness-delay <duration>', 'after a pod starts, how long readiness changes are taken as its first readiness').default('30s'))
     .action(async (f: MasterFlags) => {
       const cfg = configFromFlags(f)
       // A typo in --controllers should stop the master now, not when it first leads.
@@ -113,6 +123,15 @@ export function registerMaster(program: Command): void {
         nodeMonitorGracePeriodMs: durationFlag(f.nodeMonitorGracePeriod, '--node-monitor-grace-period'),
         nodeStartupGracePeriodMs: durationFlag(f.nodeStartupGracePeriod, '--node-startup-grace-period'),
         nodeEvictionRate: rateFlag(f.nodeEvictionRate, '--node-eviction-rate'),
+      }
+      const horizontalPodAutoscaler = {
+        syncPeriodMs: durationFlag(f.horizontalPodAutoscalerSyncPeriod, '--horizontal-pod-autoscaler-sync-period'),
+        downscaleStabilizationMs: durationFlag(f.horizontalPodAutoscalerDownscaleStabilization, '--horizontal-pod-autoscaler-downscale-stabilization'),
+        calculator: {
+          tolerance: rateFlag(f.horizontalPodAutoscalerTolerance, '--horizontal-pod-autoscaler-tolerance'),
+          cpuInitializationPeriodMs: durationFlag(f.horizontalPodAutoscalerCpuInitializationPeriod, '--horizontal-pod-autoscaler-cpu-initialization-period'),
+          initialReadinessDelayMs: durationFlag(f.horizontalPodAutoscalerInitialReadinessDelay, '--horizontal-pod-autoscaler-initial-readiness-delay'),
+        },
       }
       const level = cfg.logLevel === 'panic' ? 'fatal' : cfg.logLevel
       const logger = pino({ level, base: { name: cfg.name } }, pino.destination(2))
@@ -158,6 +177,7 @@ export function registerMaster(program: Command): void {
         controllers: parseControllersFlag(f.controllers),
         ...(f.schedulerConfig === undefined ? {} : { schedulerProfiles: await schedulerConfigFile(f.schedulerConfig) }),
         nodeLifecycle,
+        horizontalPodAutoscaler,
       })
       // Campaign only once this master's apiserver serves: a master that cannot serve should not lead.
       void api.ready().then(

@@ -83,7 +83,11 @@ export class ControllerManager {
     // Every informer's cache-sync wait listens on the term's signal.
     setMaxListeners(0, signal)
     const logger = this.opts.logger ?? silentLogger
-    const informers = new SharedInformerFactory(this.opts.client)
+    // The term's first lists are consistent reads (resourceVersion "", answered by the
+    // watch cache once it has caught up with the store), not "0" (whatever this master's
+    // cache holds): a new leader whose cache still lags the pods the previous leader
+    // created just before it died would create them again. Unpaged, so the cache answers.
+    const informers = new SharedInformerFactory(this.opts.client, { informerOptions: { initialResourceVersion: '', pageSize: 0 } })
     const recorders: EventRecorder[] = []
     const ctx: ControllerContext = {
       informers,

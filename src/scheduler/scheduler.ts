@@ -120,7 +120,9 @@ export class Scheduler {
   async run(signal: AbortSignal): Promise<void> {
     // Every informer's cache-sync wait listens on the term's signal.
     setMaxListeners(0, signal)
-    const factory = new SharedInformerFactory(this.opts.client)
+    // Consistent first lists (see the controller-manager): a new leader must not place
+    // pods against a node cache that misses the previous leader's last bindings.
+    const factory = new SharedInformerFactory(this.opts.client, { informerOptions: { initialResourceVersion: '', pageSize: 0 } })
     const pods = factory.forResource(PODS)
     const nodes = factory.forResource(NODES)
     this.pods = pods

@@ -47,6 +47,7 @@ class PodCensus {
   /** Bounds count only from the first moment all replicas were available. */
   armed = false
   events = 0
+  atMax = ''
 
   apply(type: string, pod: KubeObject): void {
     const uid = String(pod.metadata?.uid)
@@ -57,6 +58,15 @@ class PodCensus {
     const available = live.filter(ready).length
     if (!this.armed && available >= REPLICAS) this.armed = true
     if (!this.armed) return
+    if (live.length > this.maxPods) {
+      // What the most pods looked like, for the failure message: template hash, name, age.
+      const at = Date.now()
+      this.atMax = live
+        .map((p) => `${p.metadata?.labels?.['pod-template-hash'] ?? '?'} ${p.metadata?.name} created ${p.metadata?.creationTimestamp} ${ready(p) ? 'ready' : 'not-ready'}`)
+        .sort()
+        .join('\n')
+        .concat(`\n(at ${new Date(at).toISOString()})`)
+    }
     this.maxPods = Math.max(this.maxPods, live.length)
     this.minAvailable = Math.min(this.minAvailable, available)
   }
@@ -99,6 +109,17 @@ t.test('kill -9 the controller-manager leader mid-rollout: the rollout completes
     for await (const ev of watch) if (ev.type !== 'BOOKMARK' && ev.type !== 'ERROR') census.apply(ev.type, ev.object)
   })()
 
+  const rsLog: string[] = []
+  const rsWatch = await api.resource(findResource('apps', 'v1', 'replicasets')!, 'default').watch({ resourceVersion: list.metadata.resourceVersion! })
+  t.teardown(() => rsWatch.stop())
+  void (async () => {
+    for await (const ev of rsWatch) {
+      if (ev.type === 'BOOKMARK' || ev.type === 'ERROR') continue
+      const o = ev.object as KubeObject
+      rsLog.push(`${new Date().toISOString()} ${ev.type} ${o.metadata?.name} spec=${(o.spec as Json).replicas} status=${(o.status as Json | undefined)?.replicas} mgr=${JSON.stringify((o.metadata?.managedFields as Json[] | undefined)?.map((f) => f.manager))}`)
+    }
+  })().catch(() => undefined)
+  let killedAt = ''
   await api.resource(DEPLOYMENTS, 'default').patch('web', 'strategic', { spec: { template: { spec: { containers: [{ name: 'web', image: 'nginx:1.27' }] } } } })
   const updatedBefore = await until('the rollout under way (3+ new pods)', 60_000, async () => {
     const d = await api.resource(DEPLOYMENTS, 'default').get('web')
@@ -106,6 +127,7 @@ t.test('kill -9 the controller-manager leader mid-rollout: the rollout completes
     return updated >= 3 && updated < REPLICAS ? updated : undefined
   })
   leader.child!.kill('SIGKILL')
+  killedAt = new Date().toISOString()
   const next = await until('a new kube-controller-manager holder', 60_000, async () => {
     const h = await holderOf(api)
     return h !== undefined && h !== first ? h : undefined
@@ -128,5 +150,10 @@ t.test('kill -9 the controller-manager leader mid-rollout: the rollout completes
   await watching.catch(() => undefined)
   t.ok(census.events > 20, `the watch saw the rollout (${census.events} events)`)
   t.ok(census.maxPods <= REPLICAS + MAX_SURGE, `never more than ${REPLICAS + MAX_SURGE} pods: at most ${census.maxPods}`)
+  if (census.maxPods > REPLICAS + MAX_SURGE) {
+    const evs = (await api.resource(findResource('', 'v1', 'events')!, 'default').list()).items as Json[]
+    t.comment(evs.map((e) => `${String(e.lastTimestamp)} ${String((e.source as Json | undefined)?.host)} ${String(e.reason)} ${String(e.message)} x${String(e.count)}`).sort().join('\n'))
+  }
+  if (census.maxPods > REPLICAS + MAX_SURGE) t.comment(`the most pods at once:\n${census.atMax}\nReplicaSets:\n${rsLog.join('\n')}\nkill at ${killedAt}`)
   t.ok(census.minAvailable >= REPLICAS - MAX_UNAVAILABLE, `never fewer than ${REPLICAS - MAX_UNAVAILABLE} available: at least ${census.minAvailable}`)
 })

@@ -20,13 +20,13 @@
 //   which messages are Go named slices (`type ExtraValue []string`); the proto files;
 //   and the kind → message table.
 //
-// Kinds: every kind of src/api/resources.ts, plus the bodies of the verbs and
+// Kinds: every kind of src/api/resources.ts (stored and converted versions), plus the bodies of the verbs and
 // subresources around them (EXTRA_KINDS).
 import { execFileSync } from 'node:child_process'
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { RESOURCES, apiVersionOf } from '../src/api/resources.js'
+import { CONVERTED_RESOURCES, RESOURCES, apiVersionOf } from '../src/api/resources.js'
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..')
 const PROTO_OUT = join(ROOT, 'proto', 'k8s')
@@ -220,7 +220,7 @@ function readGoPackage(opts: Options, pkg: string): { structs: GoStructs; slices
 // ---- the closure of the roots ----
 
 function roots(): Root[] {
-  const served = RESOURCES.map((r) => ({
+  const served = [...RESOURCES, ...CONVERTED_RESOURCES].map((r) => ({
     apiVersion: apiVersionOf(r),
     kind: r.kind,
     message: `k8s.io.api.${r.group === '' ? 'core' : r.group.split('.')[0]}.${r.version}.${r.kind}`,

@@ -110,8 +110,18 @@ export const METRICS_RESOURCES: readonly ResourceType[] = groupVersion('metrics.
   { kind: 'PodMetrics', plural: 'pods', namespaced: true, verbs: ['get', 'list'], singular: '' },
 ])
 
-/** Every resource discovery lists: the stored ones, then METRICS_RESOURCES. */
-export const DISCOVERY_RESOURCES: readonly ResourceType[] = [...RESOURCES, ...METRICS_RESOURCES]
+/**
+ * Served in a version other than the stored one and converted per request
+ * (src/apiserver/versions/): autoscaling/v1 HorizontalPodAutoscalers over the stored
+ * autoscaling/v2 objects, as kube-apiserver serves both. Not in RESOURCES or
+ * findResource: storage, controllers and OpenAPI see only the stored version.
+ */
+export const CONVERTED_RESOURCES: readonly ResourceType[] = groupVersion('autoscaling', 'v1', [
+  { kind: 'HorizontalPodAutoscaler', plural: 'horizontalpodautoscalers', namespaced: true, shortNames: ['hpa'], categories: ['all'], subresources: ['status'] },
+])
+
+/** Every resource discovery lists: the stored ones, METRICS_RESOURCES, then CONVERTED_RESOURCES. */
+export const DISCOVERY_RESOURCES: readonly ResourceType[] = [...RESOURCES, ...METRICS_RESOURCES, ...CONVERTED_RESOURCES]
 
 /** `apps/v1`, or `v1` for the core group. */
 export function apiVersionOf(r: Pick<ResourceType, 'group' | 'version'>): string {
@@ -131,6 +141,16 @@ export function findResource(group: string, version: string, plural: string): Re
   return r !== undefined && r.version === version ? r : undefined
 }
 
+/** A resource of CONVERTED_RESOURCES served at /apis/<group>/<version>/<plural>, if any. */
+export function findConvertedResource(group: string, version: string, plural: string): ResourceType | undefined {
+  return CONVERTED_RESOURCES.find((r) => r.group === group && r.version === version && r.plural === plural)
+}
+
+/** The stored version of a resource (itself for one of RESOURCES). */
+export function storedResourceOf(r: ResourceType): ResourceType | undefined {
+  return byGroupPlural.get(`${r.group}/${r.plural}`)
+}
+
 /** The resource of an object's apiVersion + kind, if served. */
 export function resourceForKind(apiVersion: string, kind: string): ResourceType | undefined {
   return byApiVersionKind.get(`${apiVersion}/${kind}`)
@@ -143,11 +163,18 @@ export function servedGroups(): { group: string; version: string }[] {
   return [...seen].map(([group, version]) => ({ group, version }))
 }
 
-/** servedGroups() plus the groups of METRICS_RESOURCES (for discovery). */
-export function discoveryGroups(): { group: string; version: string }[] {
-  const seen = new Map<string, string>()
-  for (const r of DISCOVERY_RESOURCES) if (!seen.has(r.group)) seen.set(r.group, r.version)
-  return [...seen].map(([group, version]) => ({ group, version }))
+/**
+ * Every group discovery lists (servedGroups() plus METRICS_RESOURCES' group): `version`
+ * is the preferred one (the stored version), `versions` all served ones, preferred first.
+ */
+export function discoveryGroups(): { group: string; version: string; versions: string[] }[] {
+  const seen = new Map<string, string[]>()
+  for (const r of DISCOVERY_RESOURCES) {
+    const versions = seen.get(r.group)
+    if (versions === undefined) seen.set(r.group, [r.version])
+    else if (!versions.includes(r.version)) versions.push(r.version)
+  }
+  return [...seen].map(([group, versions]) => ({ group, version: versions[0]!, versions }))
 }
 
 /**

@@ -18,6 +18,7 @@ import { type ObjectHooks, ResourceStore } from './registry/resource-store.js'
 import { requestInfo, type ResourceRequestInfo } from './request-info.js'
 import { ApiError } from './status.js'
 import type { Storage } from './storage/interface.js'
+import { ConvertedResources } from './versions/index.js'
 import type { KubeObject, WatchCacheApi } from './watch-cache/types.js'
 
 /** A served document: discovery, OpenAPI. */
@@ -70,6 +71,8 @@ export class ApiServer {
   private server: Server | undefined
   private readonly sockets = new Set<Socket>()
   private stopping = false
+  /** Resources also served in another version than the stored one (./versions/). */
+  private readonly converted: ConvertedResources
 
   constructor(private readonly opts: ApiServerOptions) {
     this.logger = opts.logger ?? pino({ level: 'silent' })
@@ -78,6 +81,7 @@ export class ApiServer {
       const prefix = `/registry/${rt.plural}/`
       this.stores.set(rt, new ResourceStore(rt, opts.storage, opts.cacheFor(rt, prefix), opts.hooks, prefix))
     }
+    this.converted = new ConvertedResources((rt) => this.store(rt), opts.deps)
   }
 
   /** Where kubelets' usage reports go (the node API's ReportResourceUsage); undefined when metrics.k8s.io is not served. */
@@ -178,7 +182,8 @@ export class ApiServer {
     try {
       if (info.kind === 'nonresource') return await this.nonResource(req, res, path, url.searchParams)
       const metricsApi = MetricsApi.handles(info) ? this.opts.resourceMetrics : undefined
-      const rt = metricsApi === undefined ? this.resolve(info) : undefined
+      const converted = metricsApi === undefined ? this.converted.lookup(info) : undefined
+      const rt = metricsApi === undefined && converted === undefined ? this.resolve(info) : undefined
       labels = {
         verb: info.verb.toUpperCase() === 'WATCH' ? 'WATCH' : metricVerb(info.verb),
         group: info.group,
@@ -191,7 +196,9 @@ export class ApiServer {
       if (info.verb === 'watch') this.metrics.longRunning.inc(labels)
       else this.metrics.inflight.inc({ request_kind: method === 'GET' ? 'readOnly' : 'mutating' })
       try {
-        if (rt === undefined) {
+        if (converted !== undefined) {
+          await handleResource({ req, res, info, query: url.searchParams, store: converted.store, deps: converted.deps })
+        } else if (rt === undefined) {
           await metricsApi!.handle(req, res, info, url.searchParams)
         } else if (info.subresource === 'log' && rt.plural === 'pods' && rt.group === '' && method === 'GET') {
           await servePodLog({ req, res, namespace: info.namespace, name: info.name, query: url.searchParams, pods: this.store(rt), nodes: this.store(findResource('', 'v1', 'nodes')!) })

@@ -67,7 +67,8 @@ export function aggregatedDiscovery(scope: 'core' | 'named', version: Aggregated
     .filter((g) => (scope === 'core' ? g.group === '' : g.group !== ''))
     .map((g) => ({
       metadata: g.group === '' ? { creationTimestamp: null } : { name: g.group, creationTimestamp: null },
-      versions: [versionDiscovery(g.group, g.version)],
+      // Preferred version first: kubectl takes the first as the group's preferred one.
+      versions: g.versions.map((v) => versionDiscovery(g.group, v)),
     }))
   return { kind: 'APIGroupDiscoveryList', apiVersion: `apidiscovery.k8s.io/${version}`, metadata: {}, items }
 }

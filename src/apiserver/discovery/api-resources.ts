@@ -2,7 +2,7 @@
 // resource, then its subresources as `pods/status`, `deployments/scale`, … with the
 // kind, group/version and verbs kube-apiserver 1.32 reports for them.
 import { createHash } from 'node:crypto'
-import { DISCOVERY_RESOURCES, RESOURCES, type ResourceType, type Subresource } from '../../api/resources.js'
+import { CONVERTED_RESOURCES, DISCOVERY_RESOURCES, RESOURCES, storedResourceOf, type ResourceType, type Subresource } from '../../api/resources.js'
 
 /** meta/v1 APIResource, keys in the order kube-apiserver writes them. */
 export interface APIResource {
@@ -63,6 +63,9 @@ export function resourcesOf(group: string, version: string): ResourceType[] {
 export function apiResources(group: string, version: string): APIResource[] {
   const out: APIResource[] = []
   for (const rt of resourcesOf(group, version)) {
+    // Only stored resources have one (metrics-server's have none); a converted version
+    // reports its storage version's, as every version of one resource does upstream.
+    const stored = RESOURCES.includes(rt) ? rt : CONVERTED_RESOURCES.includes(rt) ? storedResourceOf(rt) : undefined
     out.push({
       name: rt.plural,
       singularName: rt.singular,
@@ -71,8 +74,7 @@ export function apiResources(group: string, version: string): APIResource[] {
       verbs: [...rt.verbs],
       ...(rt.shortNames.length > 0 ? { shortNames: [...rt.shortNames] } : {}),
       ...(rt.categories.length > 0 ? { categories: [...rt.categories] } : {}),
-      // Only stored resources have one (metrics-server's have none).
-      ...(RESOURCES.includes(rt) ? { storageVersionHash: storageVersionHash(rt.group, rt.version, rt.kind) } : {}),
+      ...(stored !== undefined ? { storageVersionHash: storageVersionHash(stored.group, stored.version, stored.kind) } : {}),
     })
     for (const sub of rt.subresources) {
       const sk = subresourceKind(rt, sub)

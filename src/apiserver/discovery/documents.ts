@@ -49,10 +49,10 @@ export class DiscoveryDocuments {
 
   constructor(private readonly opts: DiscoveryOptions) {
     this.plain.set('/apis', encode(apiGroupList()))
-    for (const { group, version } of discoveryGroups()) {
+    for (const { group, versions } of discoveryGroups()) {
       const base = group === '' ? '/api' : `/apis/${group}`
       if (group !== '') this.plain.set(base, encode(apiGroup(group)))
-      this.plain.set(`${base}/${version}`, encode(apiResourceList(group, version)))
+      for (const version of versions) this.plain.set(`${base}/${version}`, encode(apiResourceList(group, version)))
     }
     for (const scope of ['core', 'named'] as const) {
       for (const v of ['v2', 'v2beta1'] as const) {

@@ -30,9 +30,9 @@ export function apiVersions(serverAddress: string): Record<string, unknown> {
 export function namedGroups(): APIGroup[] {
   return discoveryGroups()
     .filter((g) => g.group !== '')
-    .map(({ group, version }) => {
-      const gv = { groupVersion: apiVersionOf({ group, version }), version }
-      return { name: group, versions: [gv], preferredVersion: gv }
+    .map(({ group, version, versions }) => {
+      const gv = (v: string): GroupVersionForDiscovery => ({ groupVersion: apiVersionOf({ group, version: v }), version: v })
+      return { name: group, versions: versions.map(gv), preferredVersion: gv(version) }
     })
 }
 

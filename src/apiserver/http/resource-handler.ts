@@ -43,12 +43,15 @@ const PATCH_TYPES: Record<string, PatchType> = {
 // kube-apiserver's --min-request-timeout: watches end after a random time between it and twice it.
 const MIN_WATCH_TIMEOUT_S = 1800
 
+/** What a request needs of a resource's store: a ResourceStore, or a view of one in another version (../versions/). */
+export type RequestStore = Pick<ResourceStore, 'rt' | 'cache' | 'strategy' | 'scopePrefix' | 'get' | 'list' | 'create' | 'update' | 'delete' | 'deleteCollection'>
+
 export interface ResourceRequest {
   req: IncomingMessage
   res: ServerResponse
   info: ResourceRequestInfo
   query: URLSearchParams
-  store: ResourceStore
+  store: RequestStore
   deps: HandlerDeps
 }
 

@@ -5,6 +5,7 @@
 import { isAtomicDefinition, openApiExtensions, patchMetaDefinitions, patchMetaForDefinition } from '../../api/patch-meta.js'
 import { servedGroups } from '../../api/resources.js'
 import { DEFINITIONS } from './generated/definitions.js'
+import { convertedDefinitions } from '../versions/schemas.js'
 
 /** An OpenAPI schema object (v2 spelling: `$ref: '#/definitions/<name>'`). */
 export interface Schema {
@@ -84,6 +85,8 @@ export function definitions(): ReadonlyMap<string, Schema> {
   if (cache === undefined) {
     const defs = new Map<string, Schema>()
     for (const [name, json] of Object.entries(DEFINITIONS)) defs.set(name, JSON.parse(json) as Schema)
+    // autoscaling/v1 HorizontalPodAutoscaler, served by conversion (../versions/).
+    for (const [name, def] of convertedDefinitions(defs)) defs.set(name, def)
     addMetaKinds(defs)
     addPatchMeta(defs)
     cache = defs

@@ -111,7 +111,7 @@ t.test('unaggregated documents: /api, /apis, /apis/<g>, resource lists', async (
   const hpa = apiResourceList('autoscaling', 'v2') as { groupVersion: string; kind: string }
   t.equal(hpa.kind, 'APIResourceList')
   t.equal(hpa.groupVersion, 'autoscaling/v2')
-  t.equal(apiResourceList('autoscaling', 'v1'), undefined, 'a version we do not serve')
+  t.equal(apiResourceList('autoscaling', 'v2beta2'), undefined, 'a version we do not serve')
 })
 
 interface Item {
@@ -158,7 +158,7 @@ t.test('aggregated discovery has kube-apiserver’s shape', async (t) => {
   t.same(pods.subresources[1]!.responseKind, { group: 'policy', version: 'v1', kind: 'Eviction' })
   const nodes = core.items[0]!.versions[0]!.resources.find((r) => r.resource === 'nodes')!
   t.equal(nodes.scope, 'Cluster')
-  const every = [...core.items, ...apis.items].flatMap((i) => i.versions[0]!.resources.map((r) => r.resource))
+  const every = [...core.items, ...apis.items].flatMap((i) => i.versions.flatMap((v) => v.resources.map((r) => r.resource)))
   t.same(every.sort(), DISCOVERY_RESOURCES.map((r) => r.plural).sort(), 'every catalog resource, once')
 })
 

@@ -1,7 +1,7 @@
 // The HorizontalPodAutoscaler end to end: three real masters, hollow nodes that report
 // their pods' usage every second (what the pods' hollow.raftplane.io/cpu-usage
-// annotation says), and the real kubectl 1.32. `kubectl apply` creates an
-// autoscaling/v2 HPA;
+// annotation says), and the real kubectl 1.32. `kubectl autoscale` creates the HPA
+// (an autoscaling/v1 object, stored as v2);
 // usage four times the target scales the Deployment up and its new pods run; `kubectl
 // get hpa` shows the utilization; when usage falls (`kubectl annotate`), the HPA
 // scales back down after the downscale window, and `kubectl describe hpa` shows the
@@ -15,21 +15,6 @@ import { HollowCluster } from '../../../src/kubelet/index.js'
 import { cluster, until } from '../../scheduler/e2e/helpers.js'
 
 const KUBECTL = '/usr/bin/kubectl'
-
-const HPA = `apiVersion: autoscaling/v2
-kind: HorizontalPodAutoscaler
-metadata:
-  name: web
-spec:
-  scaleTargetRef: { apiVersion: apps/v1, kind: Deployment, name: web }
-  minReplicas: 1
-  maxReplicas: 4
-  metrics:
-  - type: Resource
-    resource:
-      name: cpu
-      target: { type: Utilization, averageUtilization: 50 }
-`
 
 const DEPLOYMENT = `apiVersion: apps/v1
 kind: Deployment
@@ -52,7 +37,7 @@ spec:
           requests: { cpu: 100m }
 `
 
-t.test('an HPA scales a Deployment up on usage, and down when it falls', async (t) => {
+t.test('kubectl autoscale: scale up on usage, down when it falls', async (t) => {
   const target = await cluster(t, ['--horizontal-pod-autoscaler-sync-period=1s', '--horizontal-pod-autoscaler-downscale-stabilization=5s'])
   const nodes = await HollowCluster.start({
     addresses: target.masters.map((m) => m.nodeEndpoint),
@@ -86,8 +71,8 @@ t.test('an HPA scales a Deployment up on usage, and down when it falls', async (
   await ok(['apply', '-f', '-'], DEPLOYMENT)
   await until('the first pod ready', 60_000, async () => ((await readyReplicas()) === 1 ? true : undefined))
 
-  const created = await ok(['apply', '-f', '-'], HPA)
-  t.match(created, /horizontalpodautoscaler.autoscaling\/web created/)
+  const created = await ok(['autoscale', 'deployment', 'web', '--cpu-percent=50', '--min=1', '--max=4'])
+  t.match(created, /horizontalpodautoscaler.autoscaling\/web autoscaled/)
 
   // 200m of a 100m request is 200% against 50%: the metrics ask for 4 and one sync may
   // go from 1 to 4 (at most double, or 4).

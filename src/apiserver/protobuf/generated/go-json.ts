@@ -71,6 +71,7 @@ export const KIND_MESSAGES: ReadonlyMap<string, string> = new Map([
   ['rbac.authorization.k8s.io/v1/ClusterRole', 'k8s.io.api.rbac.v1.ClusterRole'],
   ['rbac.authorization.k8s.io/v1/RoleBinding', 'k8s.io.api.rbac.v1.RoleBinding'],
   ['rbac.authorization.k8s.io/v1/ClusterRoleBinding', 'k8s.io.api.rbac.v1.ClusterRoleBinding'],
+  ['autoscaling/v1/HorizontalPodAutoscaler', 'k8s.io.api.autoscaling.v1.HorizontalPodAutoscaler'],
   ['v1/Binding', 'k8s.io.api.core.v1.Binding'],
   ['policy/v1/Eviction', 'k8s.io.api.policy.v1.Eviction'],
   ['autoscaling/v1/Scale', 'k8s.io.api.autoscaling.v1.Scale'],
@@ -231,6 +232,23 @@ export const GO_FIELDS: ReadonlyMap<string, Readonly<Record<string, GoFieldShape
     resourceRules: { always: true },
     nonResourceRules: { always: true },
     incomplete: { always: true },
+  }],
+  ['k8s.io.api.autoscaling.v1.CrossVersionObjectReference', {
+    kind: { always: true },
+    name: { always: true },
+  }],
+  ['k8s.io.api.autoscaling.v1.HorizontalPodAutoscalerSpec', {
+    scaleTargetRef: { always: true },
+    minReplicas: { ptr: true },
+    maxReplicas: { always: true },
+    targetCPUUtilizationPercentage: { ptr: true },
+  }],
+  ['k8s.io.api.autoscaling.v1.HorizontalPodAutoscalerStatus', {
+    observedGeneration: { ptr: true },
+    lastScaleTime: { ptr: true },
+    currentReplicas: { always: true },
+    desiredReplicas: { always: true },
+    currentCPUUtilizationPercentage: { ptr: true },
   }],
   ['k8s.io.api.autoscaling.v1.ScaleStatus', {
     replicas: { always: true },

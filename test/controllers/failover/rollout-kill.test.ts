@@ -116,10 +116,12 @@ t.test('kill -9 the controller-manager leader mid-rollout: the rollout completes
     for await (const ev of rsWatch) {
       if (ev.type === 'BOOKMARK' || ev.type === 'ERROR') continue
       const o = ev.object as KubeObject
-      rsLog.push(`${new Date().toISOString()} ${ev.type} ${o.metadata?.name} spec=${(o.spec as Json).replicas} status=${(o.status as Json | undefined)?.replicas} mgr=${JSON.stringify((o.metadata?.managedFields as Json[] | undefined)?.map((f) => f.manager))}`)
+      const a = o.metadata?.annotations ?? {}
+      rsLog.push(
+        `${new Date().toISOString()} ${ev.type} ${o.metadata?.name} rv=${o.metadata?.resourceVersion} spec=${(o.spec as Json).replicas} status=${(o.status as Json | undefined)?.replicas} desired=${a['deployment.kubernetes.io/desired-replicas']} max=${a['deployment.kubernetes.io/max-replicas']} rev=${a['deployment.kubernetes.io/revision']}`,
+      )
     }
   })().catch(() => undefined)
-  let killedAt = ''
   await api.resource(DEPLOYMENTS, 'default').patch('web', 'strategic', { spec: { template: { spec: { containers: [{ name: 'web', image: 'nginx:1.27' }] } } } })
   const updatedBefore = await until('the rollout under way (3+ new pods)', 60_000, async () => {
     const d = await api.resource(DEPLOYMENTS, 'default').get('web')
@@ -127,7 +129,7 @@ t.test('kill -9 the controller-manager leader mid-rollout: the rollout completes
     return updated >= 3 && updated < REPLICAS ? updated : undefined
   })
   leader.child!.kill('SIGKILL')
-  killedAt = new Date().toISOString()
+  const killedAt = new Date().toISOString()
   const next = await until('a new kube-controller-manager holder', 60_000, async () => {
     const h = await holderOf(api)
     return h !== undefined && h !== first ? h : undefined

@@ -4,7 +4,7 @@
 // wire scanners the watch workers count events with.
 import { execFile } from 'node:child_process'
 import { existsSync, readdirSync, readFileSync } from 'node:fs'
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import t from 'tap'
@@ -16,13 +16,14 @@ const REPO = new URL('../../', import.meta.url).pathname
 const ETCD = '/usr/bin/etcd'
 
 /** Processes whose command line names a bench data dir (masters, etcd members). */
-function benchProcesses(): string[] {
+/** The bench's masters and etcd members: their data dirs live under `root` (the bench's TMPDIR). */
+function benchProcesses(root: string): string[] {
   const out: string[] = []
   for (const pid of readdirSync('/proc')) {
     if (!/^\d+$/.test(pid)) continue
     try {
       const cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8').replaceAll('\0', ' ')
-      if (cmd.includes('raftplane-bench-apiserver-')) out.push(`${pid} ${cmd.slice(0, 200)}`)
+      if (cmd.includes(root)) out.push(`${pid} ${cmd.slice(0, 200)}`)
     } catch {
       // gone meanwhile
     }
@@ -30,11 +31,12 @@ function benchProcesses(): string[] {
   return out
 }
 
-const benchDirs = () => new Set(readdirSync(tmpdir()).filter((d) => d.startsWith('raftplane-bench-apiserver-')))
+const benchDirs = (root: string) => new Set(readdirSync(root).filter((d) => d.startsWith('raftplane-bench-apiserver-')))
 
-function run(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+/** `tmp`: the bench's TMPDIR, so what it leaves behind is told apart from other tests' clusters running beside it. */
+function run(args: string[], tmp?: string): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    const env = { ...process.env }
+    const env: NodeJS.ProcessEnv = { ...process.env, ...(tmp === undefined ? {} : { TMPDIR: tmp }) }
     // The bench's own children should not carry tap's coverage hooks (slower, and beside the point).
     delete env.NODE_OPTIONS
     execFile(process.execPath, ['--import', 'tsx', join(REPO, 'src/cli/main.ts'), ...args], { env, timeout: 100_000, maxBuffer: 16 << 20 }, (err, stdout, stderr) => {
@@ -114,9 +116,11 @@ t.test('bench apiserver --quick, tiny, both targets', async (t) => {
   const json = join(dir, 'report.json')
   const results = join(dir, 'RESULTS.md')
   await writeFile(results, '# Benchmark results\n\n<!-- kv:begin -->\nkept\n<!-- kv:end -->\n')
-  const dirsBefore = benchDirs()
+  const benchTmp = join(dir, 'tmp')
+  await mkdir(benchTmp)
+  const dirsBefore = benchDirs(benchTmp)
   const args = ['bench', 'apiserver', '--quick', '--target', haveEtcd ? 'both' : 'embedded', '--masters', '1', '--pods', '200', '--watchers', '20', '--seconds', '1', '--lists', '3']
-  const r = await run([...args, '--json', json, '--results', results])
+  const r = await run([...args, '--json', json, '--results', results], benchTmp)
   t.equal(r.code, 0, `exit code (stderr: ${r.stderr.slice(-2000)})`)
 
   const report = JSON.parse(await readFile(json, 'utf8')) as ApiBenchReport
@@ -160,6 +164,6 @@ t.test('bench apiserver --quick, tiny, both targets', async (t) => {
   t.match(md, /<!-- apiserver:begin -->\n## API server/)
   t.match(md, new RegExp(`\`raftplane ${args.join(' ')} --json \\S+ --results \\S+\``), 'the exact command')
   t.match(md, /<!-- apiserver:end -->/)
-  t.same(benchDirs(), dirsBefore, 'temp dirs removed')
-  t.same(benchProcesses(), [], 'no master or etcd member left running')
+  t.same(benchDirs(benchTmp), dirsBefore, 'temp dirs removed')
+  t.same(benchProcesses(benchTmp), [], 'no master or etcd member left running')
 })

@@ -63,6 +63,12 @@ export function oldReplicaSetScaleDowns(d: KubeObject, allRSs: readonly (KubeObj
     const n = size.get(rs)!
     if (n === 0 || n === availableReplicas(rs)) continue
     const down = Math.min(maxScaledDown - cleaned, n - availableReplicas(rs))
+    // A status that still counts more available pods than spec (the ReplicaSet controller
+    // has not yet acted on a scale-down) would make this a scale-up: refuse the pass, as
+    // upstream does, and try again once the status caught up.
+    if (down < 0) {
+      throw new Error(`when cleaning up unhealthy replicas, got invalid request to scale down ${rs.metadata?.namespace ?? ''}/${rs.metadata?.name ?? ''} ${n} -> ${n - down}`)
+    }
     size.set(rs, n - down)
     steps.push({ rs, to: n - down })
     cleaned += down

@@ -56,6 +56,16 @@ t.test('old ReplicaSets shrink by what availability allows, counting on nothing 
   t.same(oldReplicaSetScaleDowns(d, [rs('old', { replicas: 0 }), fresh], [], fresh), [], 'nothing old left')
 })
 
+t.test('an old ReplicaSet whose status still counts more available pods than its spec is never scaled up', async (t) => {
+  // Just scaled down 5 → 4; its status (5 available) is from before. Cleaning up
+  // "unavailable" pods would compute 4 - (4 - 5) = 5, a scale-up past maxSurge; upstream
+  // refuses the pass and waits for the status.
+  const d = dep({ replicas: 10, maxSurge: 2, maxUnavailable: 1 })
+  const old = rs('old', { replicas: 4, pods: 5, available: 5 })
+  const fresh = rs('new', { replicas: 8, pods: 8, available: 6 })
+  t.throws(() => oldReplicaSetScaleDowns(d, [old, fresh], [old], fresh), /got invalid request to scale down .*old 4 -> 5/)
+})
+
 t.test('unavailable old pods go first, oldest ReplicaSet first, and may go when available ones may not', async (t) => {
   const d = dep({ replicas: 4, maxSurge: 2, maxUnavailable: 0 })
   const older = rs('older', { replicas: 2, available: 1, created: 1 })

@@ -3,14 +3,17 @@
 # package is already installed it does nothing (no apt-get update, no network).
 #
 #   etcd-server, etcd-client  a real etcd + etcdctl, to compare our store against
+#   prometheus                prometheus + promtool, to scrape a cluster and lint /metrics
 #
-# Runs as root, or through sudo when not root. The etcd-server package would
-# start an etcd daemon on the default ports (2379/2380) where an init system
-# lets it; tests start their own etcd on their own ports, so this script keeps
-# the packaged daemon from starting and stops it if it runs anyway.
+# Runs as root, or through sudo when not root. The etcd-server and prometheus
+# packages would start daemons on their default ports (etcd 2379/2380,
+# prometheus 9090) where an init system lets them; tests start their own on
+# their own ports, so this script keeps the packaged daemons from starting and
+# stops them if they run anyway. Recommends are not installed (prometheus would
+# pull in prometheus-node-exporter, another daemon on 9100).
 set -euo pipefail
 
-PACKAGES=(etcd-server etcd-client)
+PACKAGES=(etcd-server etcd-client prometheus)
 
 log() { printf 'install-deps: %s\n' "$*"; }
 
@@ -61,28 +64,30 @@ export DEBIAN_FRONTEND=noninteractive
 "${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive \
   apt-get install -y -qq --no-install-recommends "${missing[@]}"
 
-# A packaged etcd daemon (run by systemd or the init script, as user etcd) would
-# hold 2379/2380. Stop it and keep it from coming back at boot.
-stop_packaged_etcd() {
-  local pids
-  pids=$(pgrep -u etcd -x etcd || true)
+# A packaged daemon (run by systemd or the init script, as its own user) would
+# hold its default ports: etcd 2379/2380, prometheus 9090. Stop it and keep it
+# from coming back at boot. $1: the user and process name, $2: the service.
+stop_packaged_daemon() {
+  local user=$1 service=$2 pids
+  pids=$(pgrep -u "$user" -x "$user" || true)
   [ -n "$pids" ] || return 0
-  log "stopping the etcd daemon the package started (pid $(echo $pids))"
+  log "stopping the $user daemon the package started (pid $(echo $pids))"
   if [ -d /run/systemd/system ]; then
-    "${SUDO[@]}" systemctl disable --now etcd.service >/dev/null 2>&1 || true
-  elif [ -x /etc/init.d/etcd ]; then
-    "${SUDO[@]}" /etc/init.d/etcd stop >/dev/null 2>&1 || true
+    "${SUDO[@]}" systemctl disable --now "$service.service" >/dev/null 2>&1 || true
+  elif [ -x "/etc/init.d/$service" ]; then
+    "${SUDO[@]}" "/etc/init.d/$service" stop >/dev/null 2>&1 || true
   fi
   for _ in 1 2 3 4 5 6 7 8 9 10; do
-    pgrep -u etcd -x etcd >/dev/null || return 0
+    pgrep -u "$user" -x "$user" >/dev/null || return 0
     sleep 0.5
   done
-  pids=$(pgrep -u etcd -x etcd || true)
+  pids=$(pgrep -u "$user" -x "$user" || true)
   [ -z "$pids" ] || "${SUDO[@]}" kill $pids || true
 }
-stop_packaged_etcd
+stop_packaged_daemon etcd etcd
+stop_packaged_daemon prometheus prometheus
 
 for pkg in "${PACKAGES[@]}"; do
   is_installed "$pkg" || { log "failed to install $pkg" >&2; exit 1; }
 done
-log "installed: $(etcd --version 2>/dev/null | head -n1); $(ETCDCTL_API=3 etcdctl version 2>/dev/null | head -n1)"
+log "installed: $(etcd --version 2>/dev/null | head -n1); $(ETCDCTL_API=3 etcdctl version 2>/dev/null | head -n1); $(prometheus --version 2>&1 | head -n1)"

@@ -44,3 +44,89 @@ export function apiMetrics(registry: Registry): ApiMetrics {
     }),
   }
 }
+
+/** What the watch-cache metrics read of one resource at scrape time. */
+export interface CachedResource {
+  rt: { group: string; version: string; kind: string; plural: string }
+  cache: unknown
+}
+
+interface CacheStats {
+  objects: number
+  watchers: number
+  eventsReceived: number
+  watchersTerminated: number
+  revision: number
+}
+
+function statsOf(cache: unknown): CacheStats | undefined {
+  const c = cache as { stats?: () => CacheStats }
+  return typeof c.stats === 'function' ? c.stats() : undefined
+}
+
+/**
+ * kube-apiserver's storage and watch-cache gauges, read from each resource's watch
+ * cache when scraped (caches without stats, such as test doubles, are left out).
+ * `resource` is upstream's `plural.group` (`pods`, `deployments.apps`).
+ */
+export function watchCacheMetrics(registry: Registry, resources: () => Iterable<CachedResource>): void {
+  const names = ['apiserver_storage_objects', 'apiserver_registered_watchers', 'apiserver_watch_cache_events_received_total', 'apiserver_terminated_watchers_total', 'apiserver_watch_cache_resource_version']
+  for (const n of names) if (registry.getSingleMetric(n) !== undefined) registry.removeSingleMetric(n)
+  const each = (fn: (r: CachedResource, s: CacheStats, resource: string) => void): void => {
+    for (const r of resources()) {
+      const s = statsOf(r.cache)
+      if (s !== undefined) fn(r, s, r.rt.group === '' ? r.rt.plural : `${r.rt.plural}.${r.rt.group}`)
+    }
+  }
+  const registers = [registry]
+  new Gauge({
+    name: 'apiserver_storage_objects',
+    help: 'Number of stored objects at the time of last check split by kind.',
+    labelNames: ['resource'],
+    registers,
+    collect() {
+      each((_, s, resource) => this.set({ resource }, s.objects))
+    },
+  })
+  new Gauge({
+    name: 'apiserver_registered_watchers',
+    help: 'Number of currently registered watchers for a given resources',
+    labelNames: ['group', 'version', 'kind'],
+    registers,
+    collect() {
+      each((r, s) => this.set({ group: r.rt.group, version: r.rt.version, kind: r.rt.kind }, s.watchers))
+    },
+  })
+  new Gauge({
+    name: 'apiserver_watch_cache_resource_version',
+    help: 'Current resource version of watch cache broken by resource type.',
+    labelNames: ['resource'],
+    registers,
+    collect() {
+      each((_, s, resource) => this.set({ resource }, s.revision))
+    },
+  })
+  // Counters that mirror the caches' own tallies: each scrape adds what is new.
+  const mirrored = (name: string, help: string, value: (s: CacheStats) => number): void => {
+    const last = new Map<string, number>()
+    new Counter({
+      name,
+      help,
+      labelNames: ['resource'],
+      registers,
+      collect() {
+        each((_, s, resource) => {
+          const v = value(s)
+          const prev = last.get(resource) ?? 0
+          // A cache made anew (a restarted apiserver in tests) starts from 0 again.
+          if (v > prev) this.inc({ resource }, v - prev)
+          else if (v < prev) this.inc({ resource }, v)
+          last.set(resource, v)
+          if (v === 0 && prev === 0) this.inc({ resource }, 0)
+        })
+      },
+    })
+  }
+  mirrored('apiserver_watch_cache_events_received_total', 'Counter of events received in watch cache broken by resource type.', (s) => s.eventsReceived)
+  mirrored('apiserver_terminated_watchers_total', 'Counter of watchers closed due to unresponsiveness broken by resource type.', (s) => s.watchersTerminated)
+}

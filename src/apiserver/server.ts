@@ -11,7 +11,7 @@ import { findResource, RESOURCES, type ResourceType } from '../api/resources.js'
 import { servePodLog } from './http/pod-log.js'
 import { handleResource, type HandlerDeps } from './http/resource-handler.js'
 import { sendError, sendJson, statusOf } from './http/respond.js'
-import { apiMetrics, type ApiMetrics } from './metrics.js'
+import { apiMetrics, type ApiMetrics, watchCacheMetrics } from './metrics.js'
 import { MetricsApi } from './metrics-api/handler.js'
 import type { ResourceUsageStore } from './metrics-api/usage-store.js'
 import { type ObjectHooks, ResourceStore } from './registry/resource-store.js'
@@ -77,6 +77,7 @@ export class ApiServer {
   constructor(private readonly opts: ApiServerOptions) {
     this.logger = opts.logger ?? pino({ level: 'silent' })
     this.metrics = apiMetrics(opts.metrics)
+    watchCacheMetrics(opts.metrics, () => this.stores.values())
     for (const rt of RESOURCES) {
       const prefix = `/registry/${rt.plural}/`
       this.stores.set(rt, new ResourceStore(rt, opts.storage, opts.cacheFor(rt, prefix), opts.hooks, prefix))

@@ -33,6 +33,17 @@ function serial(): string {
   return b.toString('hex')
 }
 
+/**
+ * A subject attribute. node-forge writes every value as a PrintableString, which
+ * cannot hold `@`, `_`, `*` and the like (the kubelet's `node@timestamp` names):
+ * Go's x509 parser, Prometheus' among them, then refuses the whole certificate.
+ * Such values are written as UTF8String instead, as Go's own encoder does.
+ */
+function nameAttr(name: string, value: string): forge.pki.CertificateField {
+  if (/^[A-Za-z0-9 '()+,\-./:=?]*$/.test(value)) return { name, value }
+  return { name, value: forge.util.encodeUtf8(value), valueTagClass: forge.asn1.Type.UTF8 as unknown as forge.asn1.Class }
+}
+
 function validity(cert: forge.pki.Certificate, days: number): void {
   const now = Date.now()
   // Backdated a little so a clock a few minutes behind still accepts it.
@@ -46,7 +57,7 @@ export function newCA(commonName = 'raftplane-ca', days = 3650): KeyPair {
   cert.publicKey = pub
   cert.serialNumber = serial()
   validity(cert, days)
-  const attrs = [{ name: 'commonName', value: commonName }]
+  const attrs = [nameAttr('commonName', commonName)]
   cert.setSubject(attrs)
   cert.setIssuer(attrs)
   cert.setExtensions([
@@ -66,8 +77,8 @@ export function issueCert(ca: KeyPair, req: CertRequest): KeyPair {
   cert.publicKey = pub
   cert.serialNumber = serial()
   validity(cert, req.days ?? 365)
-  const subject: forge.pki.CertificateField[] = [{ name: 'commonName', value: req.commonName }]
-  for (const o of req.organizations ?? []) subject.push({ name: 'organizationName', value: o })
+  const subject: forge.pki.CertificateField[] = [nameAttr('commonName', req.commonName)]
+  for (const o of req.organizations ?? []) subject.push(nameAttr('organizationName', o))
   cert.setSubject(subject)
   cert.setIssuer(caCert.subject.attributes)
   const altNames = [...(req.dnsNames ?? []).map((value) => ({ type: 2, value })), ...(req.ips ?? []).map((ip) => ({ type: 7, ip }))]

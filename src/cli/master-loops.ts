@@ -6,6 +6,8 @@
 import type { Registry } from 'prom-client'
 import type { Logger } from '../client/logger.js'
 import { RestClient, type RestClientOptions } from '../client/rest.js'
+import { setQueueMetricsProvider } from '../client/workqueue.js'
+import { workqueueMetrics } from '../client/workqueue-metrics.js'
 import { LeaderElector, newIdentity } from '../leader-election/index.js'
 import { ControllerManager, CONTROLLERS } from '../controllers/manager.js'
 import { nodeLifecycleControllerFactory } from '../controllers/node-lifecycle/controller.js'
@@ -45,6 +47,8 @@ export class MasterLoops {
   constructor(private readonly opts: MasterLoopsOptions) {}
 
   start(): void {
+    // The controllers' named work queues report into this master's registry (one master per process).
+    setQueueMetricsProvider(workqueueMetrics(this.opts.metrics))
     if (this.opts.scheduler) {
       this.campaign('kube-scheduler', (reader, writer, signal, log) =>
         new Scheduler({

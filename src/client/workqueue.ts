@@ -8,6 +8,33 @@ import { defaultControllerRateLimiter, type RateLimiter } from './rate-limiters.
 
 export type GetResult<T> = { key: T; shutdown: false } | { key: undefined; shutdown: true }
 
+/**
+ * What a named queue tells its metrics (client-go's workqueue metrics provider): a
+ * key became dirty (add), was handed to a worker (get), was finished (done), was
+ * requeued rate-limited (retry).
+ */
+export interface QueueMetrics<T> {
+  add(key: T): void
+  get(key: T): void
+  done(key: T): void
+  retry(): void
+}
+
+export interface QueueMetricsProvider {
+  forQueue<T>(name: string): QueueMetrics<T>
+}
+
+let metricsProvider: QueueMetricsProvider | undefined
+
+/**
+ * Where queues made from now on report (as client-go's workqueue.SetProvider): one
+ * per process, set by whoever owns the process's metrics registry. Unnamed queues
+ * report nothing, as upstream.
+ */
+export function setQueueMetricsProvider(p: QueueMetricsProvider | undefined): void {
+  metricsProvider = p
+}
+
 export interface QueueOptions {
   /** For logs and metrics. */
   name?: string
@@ -25,16 +52,19 @@ export class WorkQueue<T = string> {
   private readonly getters: ((r: GetResult<T>) => void)[] = []
   private readonly drainWaiters: (() => void)[] = []
   private closing = false
+  private readonly metrics: QueueMetrics<T> | undefined
 
   constructor(opts: QueueOptions = {}) {
     this.name = opts.name ?? ''
     this.clock = opts.clock ?? realClock
+    this.metrics = this.name === '' ? undefined : metricsProvider?.forQueue<T>(this.name)
   }
 
   /** Queues `key` unless it is queued already; ignored once shutting down. */
   add(key: T): void {
     if (this.closing || this.dirty.has(key)) return
     this.dirty.add(key)
+    this.metrics?.add(key)
     if (this.processing.has(key)) return
     this.items.push(key)
     this.dispatch()
@@ -57,6 +87,7 @@ export class WorkQueue<T = string> {
 
   /** Marks `key` processed; if it was added meanwhile, it is queued again. */
   done(key: T): void {
+    this.metrics?.done(key)
     this.processing.delete(key)
     if (this.dirty.has(key)) {
       this.items.push(key)
@@ -87,6 +118,11 @@ export class WorkQueue<T = string> {
   /** Hook for subclasses that hold keys outside the queue (delayed ones). */
   protected onShutDown(): void {}
 
+  /** For subclasses: a key was added again later (workqueue_retries_total). */
+  protected countRetry(): void {
+    this.metrics?.retry()
+  }
+
   private take(): T {
     const key = this.items[this.head++]
     if (this.head > 1024 && this.head * 2 > this.items.length) {
@@ -95,6 +131,7 @@ export class WorkQueue<T = string> {
     }
     this.processing.add(key)
     this.dirty.delete(key)
+    this.metrics?.get(key)
     return key
   }
 
@@ -123,6 +160,8 @@ export class DelayingQueue<T = string> extends WorkQueue<T> {
   /** Queues `key` after `ms`; a key already waiting keeps the earlier of its two times. */
   addAfter(key: T, ms: number): void {
     if (this.shuttingDown()) return
+    // client-go counts every delayed add as a retry.
+    this.countRetry()
     if (ms <= 0) {
       this.add(key)
       return

@@ -11,7 +11,7 @@ const DEFAULT_NAMES = ['default']
 export function serviceAccountController(ctx: ControllerContext): Controller {
   const namespaces = ctx.informers.forResource(NAMESPACES)
   const accounts = ctx.informers.forResource(SERVICE_ACCOUNTS)
-  const queue = new RateLimitingQueue<string>()
+  const queue = new RateLimitingQueue<string>(undefined, { name: 'serviceaccount' })
   const enqueue = (ns: string | undefined): void => {
     if (ns !== undefined && ns !== '') queue.add(ns)
   }

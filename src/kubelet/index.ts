@@ -2,6 +2,7 @@
 // and the harness that runs many hollow kubelets in one process (./hollow-nodes.ts).
 export { Kubelet, type KubeletOptions } from './kubelet.js'
 export { KubeletServer, type KubeletServerOptions, type LogSource, LogError } from './server.js'
+export { kubeletMetrics, type KubeletMetricsSource } from './metrics.js'
 export { KUBELET_PORT } from './node-status.js'
 export { HollowCluster, type HollowClusterOptions, type HollowNode } from './hollow-nodes.js'
 export { HollowRuntime, type HollowRuntimeOptions, HOLLOW_RUNTIME_VERSION } from './runtime/hollow.js'

@@ -1,7 +1,7 @@
 // The kubelet's HTTPS server (port 10250 upstream): what the apiserver calls to serve
 // `kubectl logs` — GET /containerLogs/{namespace}/{pod}/{container} with the
 // PodLogOptions query (follow, previous, timestamps, tailLines, sinceSeconds,
-// sinceTime, limitBytes) — and /healthz. Where the log comes from is the LogSource's
+// sinceTime, limitBytes) — /healthz, and /metrics for Prometheus. Where the log comes from is the LogSource's
 // business (the kubelet's runtime); this file only speaks HTTP.
 //
 // Like upstream's kubelet without --tls-cert-file, it serves a self-signed
@@ -11,6 +11,7 @@
 import { createServer, type Server } from 'node:https'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { AddressInfo, Socket } from 'node:net'
+import type { Registry } from 'prom-client'
 import { issueCert, newCA } from '../certs/pki.js'
 
 export interface ContainerLogOptions {
@@ -50,6 +51,8 @@ export interface KubeletServerOptions {
   ips: readonly string[]
   /** PEM certificate and key instead of a self-signed pair (the kubelet's --tls-cert-file). */
   tls?: { cert: string | Buffer; key: string | Buffer }
+  /** What GET /metrics serves; absent: 404. */
+  metrics?: Registry
 }
 
 function intParam(q: URLSearchParams, name: string, min: number): number | undefined {
@@ -123,6 +126,11 @@ export class KubeletServer {
     try {
       if (req.method !== 'GET') throw new LogError(405, 'method not allowed')
       if (url.pathname === '/healthz') return text(res, 200, 'ok')
+      if (url.pathname === '/metrics' && this.o.metrics !== undefined) {
+        const body = await this.o.metrics.metrics()
+        res.writeHead(200, { 'Content-Type': this.o.metrics.contentType }).end(body)
+        return
+      }
       const m = /^\/containerLogs\/([^/]+)\/([^/]+)\/([^/]+)$/.exec(url.pathname)
       if (m === null) throw new LogError(404, `404 page not found: ${url.pathname}`)
       const [ns, pod, container] = [m[1]!, m[2]!, m[3]!].map(decodeURIComponent) as [string, string, string]

@@ -7,3 +7,4 @@ export { createAddressBinder, type CreateBinderOptions } from './create-binder.j
 export { loopbackAddressFor } from './ipv4.js'
 export { hostNameservers } from './dns/forwarder.js'
 export { ServiceStore } from './service-store.js'
+export { MetricsServer, DEFAULT_METRICS_BIND_ADDRESS, parseBindAddress } from './metrics-server.js'

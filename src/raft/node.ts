@@ -283,6 +283,11 @@ export class RaftNode<R = unknown> extends EventEmitter {
     return { ...this.log.stats }
   }
 
+  /** Calls `fn` with each WAL fsync's duration in seconds (for a histogram). */
+  onWalFsync(fn: ((seconds: number) => void) | undefined): void {
+    this.log.onFsync = fn
+  }
+
   get leader(): NodeId {
     return this.lead
   }

@@ -16,6 +16,8 @@
 //
 // A single node also runs kube-proxy and the cluster DNS (src/proxy/) beside its
 // kubelet, over its own node API client (kube-proxy is its own client upstream too).
+// Each serves its own Prometheus metrics, as the separate upstream processes do: the
+// kubelet on its server's /metrics, kube-proxy over HTTP on --metrics-bind-address.
 // Service IPs are served on 127/8 by default, so two nodes on one host would fight
 // over the same addresses: give all but one --no-kube-proxy. --hollow-nodes K > 1
 // runs no proxy.
@@ -23,6 +25,7 @@ import { readFile } from 'node:fs/promises'
 import * as grpc from '@grpc/grpc-js'
 import { type Command, InvalidArgumentError, Option } from 'commander'
 import { pino } from 'pino'
+import { collectDefaultMetrics, Registry } from 'prom-client'
 import type { Taint } from '../../api/taints.js'
 import { NodeApiClient } from '../../client/node-grpc.js'
 import {
@@ -32,6 +35,7 @@ import {
   HollowCluster,
   KUBELET_PORT,
   KubeletServer,
+  kubeletMetrics,
   LogError,
   type LogSource,
   hostIPv4,
@@ -41,7 +45,17 @@ import {
   type NodeResourceConfig,
 } from '../../kubelet/index.js'
 import { parseGoDuration } from '../../api/go-duration.js'
-import { createAddressBinder, DEFAULT_CLUSTER_DNS_IP, DEFAULT_CLUSTER_DOMAIN, DEFAULT_SERVICE_CIDR, hostNameservers, KubeProxy } from '../../proxy/index.js'
+import {
+  createAddressBinder,
+  DEFAULT_CLUSTER_DNS_IP,
+  DEFAULT_CLUSTER_DOMAIN,
+  DEFAULT_METRICS_BIND_ADDRESS,
+  DEFAULT_SERVICE_CIDR,
+  hostNameservers,
+  KubeProxy,
+  MetricsServer,
+  parseBindAddress,
+} from '../../proxy/index.js'
 
 interface NodeFlags {
   name: string
@@ -74,6 +88,7 @@ interface NodeFlags {
   resourceUsageInterval: number
   logLevel: string
   kubeProxy: boolean
+  metricsBindAddress: string
   address: string
   kubeletPort: number
   proxyAddressMode: 'loopback' | 'dummy' | 'auto'
@@ -97,6 +112,16 @@ function count(min: number): (v: string) => number {
     if (!Number.isInteger(n) || n < min) throw new InvalidArgumentError(`not an integer ≥ ${min}.`)
     return n
   }
+}
+
+function bindAddress(v: string): string {
+  if (v === '') return v
+  try {
+    parseBindAddress(v)
+  } catch (err) {
+    throw new InvalidArgumentError(`--metrics-bind-address: ${(err as Error).message}`)
+  }
+  return v
 }
 
 function keyValues(flag: string): (v: string) => Record<string, string> {
@@ -129,11 +154,22 @@ function hostIPFor(f: NodeFlags): string {
   return f.nodeIp ?? hostIPv4()
 }
 
+/** What the kubelet server's /metrics serves: the process metrics and the kubelet's own. */
+function kubeletRegistry(nodeName: string, runningPods: () => number | undefined): Registry {
+  const metrics = new Registry()
+  collectDefaultMetrics({ register: metrics })
+  kubeletMetrics(metrics, { nodeName, runningPods })
+  return metrics
+}
+
 /** kube-proxy and the cluster DNS of one node, on a node API client of their own. */
 async function startKubeProxy(f: NodeFlags, addresses: string[], ca: Buffer | undefined, nodeIP: string, logger: pino.Logger): Promise<{ stop(): Promise<void> }> {
   const client = new NodeApiClient({ addresses, credentials: ca === undefined ? grpc.credentials.createInsecure() : grpc.credentials.createSsl(ca) })
   const binder = await createAddressBinder({ mode: f.proxyAddressMode, serviceCidr: f.serviceClusterIpRange, logger })
+  const metrics = new Registry()
+  collectDefaultMetrics({ register: metrics })
   const proxy = new KubeProxy({
+    metrics,
     client,
     nodeName: f.name,
     nodeIPs: [nodeIP],
@@ -144,8 +180,20 @@ async function startKubeProxy(f: NodeFlags, addresses: string[], ca: Buffer | un
   await proxy.start()
   const dns = proxy.dnsEndpoint
   logger.info({ dns: dns === undefined ? undefined : `${dns.address}:${dns.port}` }, 'kube-proxy started')
+  // As upstream, a metrics port that cannot be served is logged, not fatal: proxying matters more.
+  let metricsServer: MetricsServer | undefined
+  if (f.metricsBindAddress !== '') {
+    const { host, port } = parseBindAddress(f.metricsBindAddress)
+    try {
+      metricsServer = await MetricsServer.listen(metrics, host, port)
+      logger.info({ metrics: `http://${host.includes(':') ? `[${host}]` : host}:${metricsServer.port}/metrics` }, 'kube-proxy metrics served')
+    } catch (err) {
+      logger.error({ err }, `kube-proxy metrics not served on ${f.metricsBindAddress} (--metrics-bind-address)`)
+    }
+  }
   return {
     stop: async () => {
+      await metricsServer?.close()
       await proxy.stop()
       client.close()
     },
@@ -187,6 +235,7 @@ export function registerNode(program: Command): void {
     .addOption(new Option('--address <ip>', "the IP the kubelet's server listens on (logs for the apiservers)").default('0.0.0.0'))
     .addOption(new Option('--kubelet-port <port>', "the kubelet's server port (0: a free one; the Node reports it); --hollow-nodes K > 1 runs no server").argParser(count(0)).default(KUBELET_PORT))
     .addOption(new Option('--no-kube-proxy', 'run no kube-proxy and cluster DNS beside the kubelet (another node on this host serves them)'))
+    .addOption(new Option('--metrics-bind-address <host:port>', "where kube-proxy serves /metrics over HTTP (port 0: a free one; '': not served)").argParser(bindAddress).default(DEFAULT_METRICS_BIND_ADDRESS))
     .addOption(new Option('--proxy-address-mode <mode>', 'where Service IPs are served: loopback (mapped into 127/8), dummy (on a dummy interface, root), auto').choices(['loopback', 'dummy', 'auto']).default('loopback'))
     .addOption(new Option('--service-cluster-ip-range <cidr>', "the apiserver's Service IP range").default(DEFAULT_SERVICE_CIDR))
     .addOption(new Option('--cluster-dns <ip>', 'the cluster DNS Service IP').default(DEFAULT_CLUSTER_DNS_IP))
@@ -221,9 +270,10 @@ export function registerNode(program: Command): void {
       const single = f.hollowNodes === 1
       // The server first: its port goes into the Node the kubelet registers. Requests
       // that arrive before the kubelet exists are told to come back.
-      const started: { logs?: LogSource } = {}
+      const started: { logs?: LogSource; pods?: () => number } = {}
       const server = single
         ? new KubeletServer({
+            metrics: kubeletRegistry(f.name, () => started.pods?.()),
             hostnames: [f.hostnameOverride ?? f.name],
             ips: [hostIPFor(f)],
             logs: {
@@ -267,7 +317,11 @@ export function registerNode(program: Command): void {
         },
         logger: (node) => logger.child({ node }),
       })
-      if (cluster.nodes[0] !== undefined) started.logs = cluster.nodes[0].kubelet.logSource()
+      const first = cluster.nodes[0]
+      if (first !== undefined) {
+        started.logs = first.kubelet.logSource()
+        started.pods = () => first.kubelet.podCount
+      }
       logger.info({ nodes: cluster.nodes.length, apiservers: addresses, kubeletPort }, 'hollow nodes registered')
       let proxy: { stop(): Promise<void> } | undefined
       if (single && f.kubeProxy) {

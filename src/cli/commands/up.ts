@@ -17,6 +17,7 @@ import { issueCert, type KeyPair, newCA } from '../../certs/pki.js'
 import { localPathStorageClass } from '../../controllers/volume/local-path.js'
 import { type ControlReply, type ControlRequest, sendControl, serveControl } from '../up-control.js'
 import { LoadBalancer } from '../load-balancer.js'
+import { type NodeEndpoints, writePrometheusConfig } from '../prometheus-config.js'
 import { adminPost, type ClusterLayout, type ClusterPki, HOST, type MasterLayout, masterRoles, nodeReady, readyz } from '../cluster-access.js'
 
 /** A port the OS says is free right now (bound and released). */
@@ -154,18 +155,25 @@ interface UpFlags {
   masters: string
   nodes: string
   basePort: string
+  prometheusConfig?: string
 }
 
-export function nodeArgs(layout: ClusterLayout, name: string, index: number, dataDir: string): string[] {
+/** The ports a node serves on: its kubelet server and, on the node with kube-proxy, kube-proxy's metrics (0: a free one each). */
+export interface NodePorts {
+  kubelet: number
+  proxyMetrics: number
+}
+
+export function nodeArgs(layout: ClusterLayout, name: string, index: number, dataDir: string, ports: NodePorts = { kubelet: 0, proxyMetrics: 0 }): string[] {
   return [
     'node',
     '--name', name,
     '--apiservers', layout.masters.map((m) => `${HOST}:${m.nodeApiPort}`).join(','),
     '--certificate-authority', join(dataDir, 'pki', 'ca.crt'),
     '--runtime', 'hollow',
-    // Nodes share this host: each kubelet server takes a free port and its Node says which.
-    '--kubelet-port', '0',
-    ...(index === 0 ? [] : ['--no-kube-proxy']),
+    // Nodes share this host: each kubelet server takes its own port and its Node says which.
+    '--kubelet-port', String(ports.kubelet),
+    ...(index === 0 ? ['--metrics-bind-address', `${HOST}:${ports.proxyMetrics}`] : ['--no-kube-proxy']),
   ]
 }
 
@@ -214,6 +222,7 @@ export function registerUp(program: Command): void {
     .option('--masters <n>', 'number of masters (1, 3 or 5)', '3')
     .option('--nodes <n>', 'number of worker nodes (hollow runtime), named node-1 … node-N', '2')
     .option('--base-port <port>', 'first apiserver port (0: free ports chosen by the OS)', '6443')
+    .option('--prometheus-config <file>', 'once the cluster is up, write a Prometheus configuration scraping every master and node to this file')
     .action(async (f: UpFlags) => {
       const dataDir = resolve(f.data)
       const count = positiveInt(f.masters, '--masters')
@@ -358,8 +367,12 @@ export function registerUp(program: Command): void {
         return
       }
       // Nodes start once the masters serve, so they register at once instead of backing off.
+      // Their ports are chosen now and kept, so a node started again (`raftplane start`) is where Prometheus looks.
+      const nodeEndpoints: NodeEndpoints[] = []
       for (const [i, name] of nodeNames.entries()) {
-        launch(name, nodeArgs(layout, name, i, dataDir))
+        const ports = { kubelet: await freePort(), proxyMetrics: i === 0 ? await freePort() : 0 }
+        nodeEndpoints.push({ name, kubeletPort: ports.kubelet, ...(i === 0 ? { proxyMetricsPort: ports.proxyMetrics } : {}) })
+        launch(name, nodeArgs(layout, name, i, dataDir, ports))
         console.log(`starting ${name}${i === 0 ? ' (with kube-proxy and cluster DNS)' : ''}`)
       }
       try {
@@ -390,8 +403,16 @@ export function registerUp(program: Command): void {
         const r = roles.get(m.name) ?? []
         console.log(`  ${m.name}  ${r.length > 0 ? r.join(', ') : 'follower'}  apiserver https://${HOST}:${m.apiserverPort}  store http://${HOST}:${m.clientPort}  node API ${HOST}:${m.nodeApiPort}`)
       }
-      for (const name of nodeNames) console.log(`  ${name}  hollow runtime  log ${join(dataDir, `${name}.log`)}`)
+      for (const n of nodeEndpoints) {
+        const proxy = n.proxyMetricsPort === undefined ? '' : `  kube-proxy metrics http://${HOST}:${n.proxyMetricsPort}/metrics`
+        console.log(`  ${n.name}  hollow runtime  kubelet https://${HOST}:${n.kubeletPort}${proxy}  log ${join(dataDir, `${n.name}.log`)}`)
+      }
       console.log(`kubeconfig: ${kubeconfigPath}`)
+      if (f.prometheusConfig !== undefined) {
+        const file = resolve(f.prometheusConfig)
+        await writePrometheusConfig(file, { layout, nodes: nodeEndpoints, dataDir })
+        console.log(`prometheus config: ${file}  (prometheus --config.file=${file})`)
+      }
       console.log(`next: export KUBECONFIG=${kubeconfigPath}; kubectl get namespaces`)
       console.log('(Ctrl-C stops the cluster; `raftplane up` again resumes it)')
       await signalled

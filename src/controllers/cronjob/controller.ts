@@ -102,7 +102,7 @@ function newCronJobController(ctx: ControllerContext, opts: CronJobControllerOpt
   const localZone = opts.localZone ?? TimeZone.local()
   const cronJobs = ctx.informers.forResource(CRONJOBS)
   const jobs = ctx.informers.forResource(JOBS)
-  const queue = new RateLimitingQueue<string>()
+  const queue = new RateLimitingQueue<string>(undefined, { name: 'cronjob' })
   const wakeups = new Wakeups(clock, (key) => queue.add(key))
   const events = ctx.events('cronjob-controller')
   const skew = creationSkew(ctx.metrics)

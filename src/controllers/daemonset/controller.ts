@@ -56,7 +56,7 @@ function newDaemonSetController(ctx: ControllerContext, opts: DaemonSetControlle
   const pods = ctx.informers.forResource(PODS, { indexers: CONTROLLER_UID_INDEXERS })
   const nodes = ctx.informers.forResource(NODES)
   const revisions = ctx.informers.forResource(CONTROLLER_REVISIONS, { indexers: CONTROLLER_UID_INDEXERS })
-  const queue = new RateLimitingQueue<string>()
+  const queue = new RateLimitingQueue<string>(undefined, { name: 'daemonset' })
   const expectations = new Expectations()
   const events = ctx.events('daemonset-controller')
   const podControl = new PodControl(ctx.writer, events)

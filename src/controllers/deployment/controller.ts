@@ -51,7 +51,7 @@ function newDeploymentController(ctx: ControllerContext, opts: DeploymentControl
   const deployments = ctx.informers.forResource(DEPLOYMENTS)
   const replicaSets = ctx.informers.forResource(REPLICASETS, { indexers: CONTROLLER_UID_INDEXERS })
   const pods = ctx.informers.forResource(PODS, { indexers: CONTROLLER_UID_INDEXERS })
-  const queue = new RateLimitingQueue<string>()
+  const queue = new RateLimitingQueue<string>(undefined, { name: 'deployment' })
   const events = ctx.events('deployment-controller')
 
   const enqueue = (d: KubeObject): void => queue.add(metaNamespaceKey(d))

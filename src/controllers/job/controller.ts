@@ -72,7 +72,7 @@ function newJobController(ctx: ControllerContext, opts: JobControllerOptions): C
   const backoffMax = opts.backoffMaxMs ?? 360_000
   const jobs = ctx.informers.forResource(JOBS)
   const pods = ctx.informers.forResource(PODS, { indexers: CONTROLLER_UID_INDEXERS })
-  const queue = new RateLimitingQueue<string>()
+  const queue = new RateLimitingQueue<string>(undefined, { name: 'job' })
   const expectations = new Expectations(clock)
   const events = ctx.events('job-controller')
   const podControl = new PodControl(ctx.writer, events)

@@ -31,7 +31,7 @@ export const ttlAfterFinishedController: ControllerFactory = ttlAfterFinishedCon
 function newTtlController(ctx: ControllerContext, opts: TtlAfterFinishedOptions): Controller {
   const now = opts.now ?? (() => new Date())
   const jobs = ctx.informers.forResource(JOBS)
-  const queue = new RateLimitingQueue<string>()
+  const queue = new RateLimitingQueue<string>(undefined, { name: 'ttl_jobs_to_delete' })
   const enqueue = (j: KubeObject): void => {
     if (expiresAt(j) !== undefined) queue.add(metaNamespaceKey(j))
   }

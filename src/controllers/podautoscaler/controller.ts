@@ -94,7 +94,7 @@ function newHorizontalPodAutoscalerController(ctx: ControllerContext, opts: Hori
   const source = opts.metrics ?? new ApiMetricsSource(ctx.client)
   const hpas = ctx.informers.forResource(HORIZONTAL_POD_AUTOSCALERS)
   const pods = ctx.informers.forResource(PODS)
-  const queue = new RateLimitingQueue<string>(new FixedInterval(syncPeriodMs))
+  const queue = new RateLimitingQueue<string>(new FixedInterval(syncPeriodMs), { name: 'horizontalpodautoscaler' })
   const events = ctx.events('horizontal-pod-autoscaler')
   const histories = new Map<string, ScaleHistory>()
 

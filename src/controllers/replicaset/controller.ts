@@ -62,7 +62,8 @@ function newReplicaController(ctx: ControllerContext, kind: ReplicaKind, opts: R
   const burst = opts.burstReplicas ?? BURST_REPLICAS
   const owners = ctx.informers.forResource(kind.resource, { indexers: CONTROLLER_UID_INDEXERS })
   const pods = ctx.informers.forResource(PODS, { indexers: CONTROLLER_UID_INDEXERS })
-  const queue = new RateLimitingQueue<string>()
+  // Upstream's queue names: "replicaset", "replicationmanager".
+  const queue = new RateLimitingQueue<string>(undefined, { name: kind.controllerName === 'replicaset' ? 'replicaset' : 'replicationmanager' })
   const expectations = new Expectations(opts.clock ?? realClock)
   const podControl = new PodControl(ctx.writer, ctx.events(kind.component))
 

@@ -50,7 +50,7 @@ function newStatefulSetController(ctx: ControllerContext, opts: StatefulSetContr
   const pods = ctx.informers.forResource(PODS, { indexers: CONTROLLER_UID_INDEXERS })
   const revisions = ctx.informers.forResource(CONTROLLER_REVISIONS, { indexers: CONTROLLER_UID_INDEXERS })
   const claims = ctx.informers.forResource(PERSISTENT_VOLUME_CLAIMS)
-  const queue = new RateLimitingQueue<string>()
+  const queue = new RateLimitingQueue<string>(undefined, { name: 'statefulset' })
   const events = ctx.events('statefulset-controller')
 
   const setOf = (o: KubeObject): string | undefined => ownerKeyOf(o, 'StatefulSet', sets.indexer)

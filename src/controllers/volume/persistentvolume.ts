@@ -67,7 +67,7 @@ function newPersistentVolumeController(ctx: ControllerContext, opts: PersistentV
   const claims = ctx.informers.forResource(PERSISTENT_VOLUME_CLAIMS)
   const classes = ctx.informers.forResource(STORAGE_CLASSES)
   const nodes = ctx.informers.forResource(NODES)
-  const queue = new RateLimitingQueue<string>()
+  const queue = new RateLimitingQueue<string>(undefined, { name: 'claims' })
   const events = ctx.events('persistentvolume-controller')
   const pvs = ctx.writer.resource(PERSISTENT_VOLUMES)
   const pvcs = (ns: string) => ctx.writer.resource(PERSISTENT_VOLUME_CLAIMS, ns)

@@ -64,6 +64,8 @@ export class EtcdServer extends EventEmitter {
   /** The backend size, refreshed in the background: a directory scan per write would cost more than the write. */
   private dbSizeCache = 0
   private proposalsFailed = 0
+  /** Proposals made here and not yet answered (etcd_server_proposals_pending). */
+  private proposalsPending = 0
   private readonly startedAt = Date.now()
 
   private constructor(
@@ -199,11 +201,14 @@ export class EtcdServer extends EventEmitter {
     const data = encodeRaftRequest(r, putBytes)
     if (data.length > this.cfg.maxRequestBytes) throw EtcdErrors.requestTooLarge()
     let outcome: Outcome
+    this.proposalsPending++
     try {
       outcome = await this.raft.propose(data)
     } catch (err) {
       this.proposalsFailed++
       throw toEtcdError(err)
+    } finally {
+      this.proposalsPending--
     }
     if (!outcome.ok) throw outcome.error
     if (outcome.done) await outcome.done.catch(() => undefined)
@@ -448,8 +453,8 @@ export class EtcdServer extends EventEmitter {
     return this.raft.isLeader()
   }
 
-  counters(): { leaderChanges: number; proposalsFailed: number; uptimeMs: number } {
-    return { leaderChanges: this.leaderChanges, proposalsFailed: this.proposalsFailed, uptimeMs: Date.now() - this.startedAt }
+  counters(): { leaderChanges: number; proposalsFailed: number; proposalsPending: number; uptimeMs: number } {
+    return { leaderChanges: this.leaderChanges, proposalsFailed: this.proposalsFailed, proposalsPending: this.proposalsPending, uptimeMs: Date.now() - this.startedAt }
   }
 
   async stop(): Promise<void> {

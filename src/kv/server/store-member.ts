@@ -97,7 +97,7 @@ export class StoreMember {
     grpcServer.addService(checkedService(def['etcdserverpb.Cluster'] as grpc.ServiceDefinition, maxReceive), clusterService(server, h))
     grpcServer.addService(checkedService(def['etcdserverpb.Maintenance'] as grpc.ServiceDefinition, maxReceive), maintenanceService(server, h))
     grpcServer.addService(watchServiceDefinition(), watchServiceHandlers(hub!))
-    const metrics = storeMetrics(server, { defaultMetrics: opts.defaultMetrics })
+    const metrics = storeMetrics(server, { defaultMetrics: opts.defaultMetrics, hub: hub! })
     const listeners: ClientListener[] = []
     const compactor = new AutoCompactor(
       cfg.autoCompactionMode,

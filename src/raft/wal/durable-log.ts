@@ -51,6 +51,11 @@ export class DurableLog {
     return this.wal.stats
   }
 
+  /** Told how long each WAL fsync took, in seconds. */
+  set onFsync(fn: ((seconds: number) => void) | undefined) {
+    this.wal.onFsync = fn
+  }
+
   get snapshot(): Snapshot | undefined {
     const snap = this.storage.snapshot()
     return isEmptySnapshot(snap) ? undefined : snap

@@ -55,6 +55,8 @@ function deferred(): Deferred {
 
 export class Wal {
   readonly stats: WalStats = { fsyncs: 0, entriesSynced: 0, bytesWritten: 0 }
+  /** Told how long each fsync took, in seconds (etcd_disk_wal_fsync_duration_seconds). */
+  onFsync: ((seconds: number) => void) | undefined
   private pending: Buffer[] = []
   private pendingEntries = 0
   /** Position including what is only buffered. */
@@ -190,7 +192,9 @@ export class Wal {
     const data = batch.length === 1 ? batch[0]! : Buffer.concat(batch)
     await writeAll(this.fh, data, this.size)
     this.size += data.length
+    const syncStart = performance.now()
     await this.fh.datasync()
+    this.onFsync?.((performance.now() - syncStart) / 1000)
     this.written = position
     this.stats.fsyncs++
     this.stats.entriesSynced += entries

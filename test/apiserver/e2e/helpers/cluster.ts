@@ -30,9 +30,10 @@ export interface KubectlResult {
 }
 
 /** `nodes` defaults to none: most API tests want pods to stay where they put them. */
-export async function startCluster(t: Test, opts: { masters?: number; nodes?: number } = {}): Promise<TestCluster> {
+/** `args`: more `raftplane up` flags. */
+export async function startCluster(t: Test, opts: { masters?: number; nodes?: number; args?: string[] } = {}): Promise<TestCluster> {
   const dataDir = await mkdtemp(join(tmpdir(), 'raftplane-e2e-'))
-  const args = ['up', '--data', dataDir, '--base-port', '0', '--masters', String(opts.masters ?? 3), '--nodes', String(opts.nodes ?? 0)]
+  const args = ['up', '--data', dataDir, '--base-port', '0', '--masters', String(opts.masters ?? 3), '--nodes', String(opts.nodes ?? 0), ...(opts.args ?? [])]
   const child: ChildProcess = spawn(RAFTPLANE[0]!, [...RAFTPLANE.slice(1), ...args], {
     stdio: ['ignore', 'pipe', 'pipe'],
   })

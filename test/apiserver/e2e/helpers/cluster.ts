@@ -21,6 +21,8 @@ export interface TestCluster {
   output(): string
   /** Stops `raftplane up` as Ctrl-C would and resolves with its exit code. */
   stop(): Promise<number | null>
+  /** Resolves with the exit code once `raftplane up` has exited by itself (after `raftplane down`). */
+  exited: Promise<number | null>
 }
 
 export interface KubectlResult {
@@ -71,6 +73,7 @@ export async function startCluster(t: Test, opts: { masters?: number; nodes?: nu
     layout,
     output: () => out,
     stop,
+    exited,
     kubectl: (args, o = {}) => kubectl(kubeconfig, args, o),
   }
 }

@@ -4,7 +4,7 @@
 // go first, as removing them costs no availability. Each pass takes one step (grow,
 // else shrink) and waits for the ReplicaSets to report before the next.
 import type { KubeObject } from '../../client/index.js'
-import { availableReplicas, replicas, rollingUpdateParams, strategyType } from './fields.js'
+import { availableReplicas, replicas, rollingUpdateParams, statusReplicas, strategyType } from './fields.js'
 import { maxUnavailable, scaledValue } from './fenceposts.js'
 import { deploymentComplete } from './progress.js'
 import { availableReplicaCount, byCreation, filterActive, specReplicaCount } from './replica-sets.js'
@@ -20,7 +20,12 @@ export function newRSNewReplicas(d: KubeObject, allRSs: readonly (KubeObject | u
     case 'RollingUpdate': {
       const surge = scaledValue(rollingUpdateParams(d).maxSurge, replicas(d), true)
       const maxTotal = replicas(d) + surge
-      const current = specReplicaCount(allRSs)
+      // Pods, not only sizes: an old ReplicaSet just scaled down still runs its pods until
+      // the ReplicaSet controller has deleted them (its status.replicas says how many).
+      // Upstream counts sizes alone, so the new ReplicaSet can grow while those pods run
+      // and the Deployment briefly has more than replicas + maxSurge pods; counting the
+      // larger of the two keeps the bound on the pods themselves.
+      const current = allRSs.reduce((n, rs) => n + (rs === undefined ? 0 : Math.max(replicas(rs), statusReplicas(rs))), 0)
       if (current >= maxTotal) return replicas(newRS)
       return replicas(newRS) + Math.min(maxTotal - current, replicas(d) - replicas(newRS))
     }

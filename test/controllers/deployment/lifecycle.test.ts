@@ -73,9 +73,12 @@ t.test('a resize mid-rollout is shared out in proportion to each ReplicaSet', as
   await waitSizes(client, 'web', '1:10')
   await rollOut(client, 'web')
   await setImage(client, 'web', 'nginx:2')
-  // 13 pods at most, 8 available at least: new 3, old 8, then new 5 while the new pods start.
-  await waitSizes(client, 'web', '1:8 2:5')
+  // 13 pods at most, 8 available at least: new 3, old 8, then (once the old ReplicaSet
+  // reports its 2 pods gone) new 5 while the new pods start.
+  await waitSizes(client, 'web', '1:8 2:3')
   const [old, neu] = await replicaSetsOf(client, 'web')
+  await report(client, old.metadata.name)
+  await waitSizes(client, 'web', '1:8 2:5')
   await client.resource(DEPLOYMENTS, NS).patch('web', 'merge', { spec: { replicas: 20 } })
   // 23 allowed, 13 running: 10 more, 8/13 and 5/13 of 23 (14 and 9) for each.
   await waitSizes(client, 'web', '1:14 2:9')

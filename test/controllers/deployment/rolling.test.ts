@@ -56,7 +56,13 @@ t.test('a rolling update stays within maxSurge and maxUnavailable, one step per 
   await waitComplete(client, 'web')
 
   await setImage(client, 'web', 'nginx:2')
-  // New up by the surge (5 pods), old down by what the new one cannot yet cover, new up again: 5 pods, 3 available.
+  // New up by the surge (5 pods), old down by what the new one cannot yet cover.
+  await waitSizes(client, 'web', '1:3 2:1')
+  // The count is of pods, not only sizes: the new ReplicaSet grows again only once the
+  // old one reports that its fourth pod is gone (5 pods, 3 available).
+  await settle(500)
+  t.equal(await sizes(client, 'web'), '1:3 2:1', 'no growth while the old pod still runs')
+  await report(client, first.metadata.name)
   await waitSizes(client, 'web', '1:3 2:2')
   await settle(500)
   t.equal(await sizes(client, 'web'), '1:3 2:2', 'nothing more until the new pods are available')
@@ -76,6 +82,8 @@ t.test('a rolling update stays within maxSurge and maxUnavailable, one step per 
 
   // The new pods are available: old down to keep 3 available, then new up to the surge.
   await report(client, second.metadata.name)
+  await waitSizes(client, 'web', '1:1 2:2')
+  await report(client, first.metadata.name)
   await waitSizes(client, 'web', '1:1 2:4')
   await report(client, first.metadata.name)
   await report(client, second.metadata.name)
@@ -106,6 +114,9 @@ t.test('unavailable old pods are removed first, even when the available ones may
   t.equal(await sizes(client, 'web'), '1:4 2:2', 'no old pod goes while the new ones are unavailable')
   // With 2 new pods available, only 4 are: no available old pod may go, but the 2 unavailable ones do.
   await report(client, second.metadata.name)
+  await waitSizes(client, 'web', '1:2 2:2')
+  // The new ones grow once the old ReplicaSet reports those two pods gone.
+  await report(client, first.metadata.name, { available: 2 })
   await waitSizes(client, 'web', '1:2 2:4')
   const scaled = await eventMessages(client, 'web', 'ScalingReplicaSet')
   t.ok(scaled.includes(`Scaled down replica set ${first.metadata.name} from 4 to 2`), scaled.join('\n'))

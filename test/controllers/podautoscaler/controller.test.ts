@@ -109,7 +109,11 @@ t.test('scales up within the legacy rate, to maxReplicas, and reports it', async
     return condition(s, 'ScalingLimited')?.reason === 'TooManyReplicas' ? s : undefined
   })
   t.equal(capped.desiredReplicas, 5)
-  const events = await eventsOf(client, 'web')
+  // Events are recorded in the background: wait for both.
+  const events = await eventually('both rescale Events', async () => {
+    const evs = await eventsOf(client, 'web')
+    return evs.filter((e) => e.reason === 'SuccessfulRescale').length >= 2 ? evs : undefined
+  })
   const rescales = events.filter((e) => e.reason === 'SuccessfulRescale').map((e) => e.message)
   t.ok(rescales.includes('New size: 4; reason: cpu resource utilization (percentage of request) above target'), rescales.join('\n'))
   t.ok(rescales.includes('New size: 5; reason: cpu resource utilization (percentage of request) above target'), rescales.join('\n'))
@@ -119,8 +123,11 @@ t.test('scales up within the legacy rate, to maxReplicas, and reports it', async
   // two measured pods need (the three without pods are not counted).
   metrics.usage.set('web-a', 10).set('web-b', 10)
   await eventually('the scale-down', async () => ((await replicasOf(client, 'web')) === 1 ? true : undefined), 20_000)
-  const down = (await eventsOf(client, 'web')).map((e) => e.message)
-  t.ok(down.includes('New size: 1; reason: All metrics below target'), down.join('\n'))
+  const down = await eventually('the scale-down Event', async () => {
+    const messages = (await eventsOf(client, 'web')).map((e) => e.message)
+    return messages.includes('New size: 1; reason: All metrics below target') ? messages : undefined
+  })
+  t.ok(down.includes('New size: 1; reason: All metrics below target'))
 })
 
 t.test('spec.behavior: one pod per period up, no scale-down window', async (t) => {
@@ -140,7 +147,10 @@ t.test('spec.behavior: one pod per period up, no scale-down window', async (t) =
   const limited = condition(await hpaStatus(client, 'api'), 'ScalingLimited')
   t.ok(limited !== undefined, 'ScalingLimited is reported')
   // 400% of the request asks for 8 (5 at most); the policy lets one pod in per 2 s.
-  const sizes = (await eventsOf(client, 'api'))
+  const sizes = (await eventually('two rescale Events', async () => {
+    const evs = await eventsOf(client, 'api')
+    return evs.filter((e) => e.reason === 'SuccessfulRescale').length >= 2 ? evs : undefined
+  }))
     .filter((e) => e.reason === 'SuccessfulRescale')
     .map((e) => Number(/New size: (\d+)/.exec(e.message)?.[1]))
     .sort()
@@ -179,8 +189,12 @@ t.test('what it cannot do it reports, and scales nothing', async (t) => {
   const custom = await eventually('custom metrics reported', async () => condition(await hpaStatus(client, 'custom'), 'ScalingActive'))
   t.match(custom, { status: 'False', reason: 'FailedGetPodsMetric', message: /custom\.metrics\.k8s\.io/ })
 
-  const reasons = new Set((await client.resource(EVENTS, NS).list()).items.map((e: any) => `${e.involvedObject?.name}:${e.reason}`))
-  for (const want of ['missing:FailedGetScale', 'norequests:FailedGetResourceMetric', 'norequests:FailedComputeMetricsReplicas', 'custom:FailedGetPodsMetric']) {
+  const wanted = ['missing:FailedGetScale', 'norequests:FailedGetResourceMetric', 'norequests:FailedComputeMetricsReplicas', 'custom:FailedGetPodsMetric']
+  const reasons = await eventually('the warning Events', async () => {
+    const seen = new Set((await client.resource(EVENTS, NS).list()).items.map((e: any) => `${e.involvedObject?.name}:${e.reason}`))
+    return wanted.every((w) => seen.has(w)) ? seen : undefined
+  })
+  for (const want of wanted) {
     t.ok(reasons.has(want), `event ${want}`)
   }
   t.equal(await replicasOf(client, 'norequests'), 2, 'nothing scaled')

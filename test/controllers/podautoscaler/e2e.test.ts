@@ -90,7 +90,11 @@ t.test('kubectl autoscale: scale up on usage, down when it falls', async (t) => 
   await until('scaled down to 1', 90_000, async () => ((await specReplicas()) === 1 ? true : undefined))
   t.ok(Date.now() - t0 >= 4000, `the scale-down waited for the window (${Date.now() - t0} ms)`)
 
-  const described = await ok(['describe', 'hpa', 'web'])
+  // Events are recorded in the background: the last one may land a moment after the scale.
+  const described = await until('the scale-down Event in describe', 30_000, async () => {
+    const out = await ok(['describe', 'hpa', 'web'])
+    return /New size: 1; reason: All metrics below target/.test(out) ? out : undefined
+  })
   t.match(described, /Reference:\s+Deployment\/web/)
   t.match(described, /Min replicas:\s+1/)
   t.match(described, /AbleToScale\s+True\s+SucceededRescale/)

@@ -2,14 +2,13 @@
 // proposal per metric, the highest wins; each metric's current value goes into
 // status.currentMetrics. A metric that cannot be read is reported (an Event and the
 // ScalingActive condition) and skipped; only when none can be read does the sync fail.
+import { type Json, rec } from '../../api/json.js'
 import { Quantity, tryParseQuantity } from '../../api/quantity.js'
 import { parseSelector } from '../../api/labels.js'
 import { errorMessage, type KubeObject } from '../../client/index.js'
 import type { MetricsSource } from './metrics-source.js'
 import { averageValueReplicas, type CalculatorSettings, utilizationReplicas } from './replica-calculator.js'
 
-type Json = Record<string, unknown>
-const rec = (v: unknown): Json => (v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Json) : {})
 
 export interface HpaCondition {
   type: 'AbleToScale' | 'ScalingActive' | 'ScalingLimited'

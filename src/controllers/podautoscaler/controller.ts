@@ -10,9 +10,10 @@
 //
 // A target with spec.replicas 0 is left alone (autoscaling disabled). One queue
 // item per HPA, re-added one period after each sync, whatever the outcome.
+import { type Json, rec } from '../../api/json.js'
 import { RESOURCES } from '../../api/resources.js'
 import { metaTime } from '../../api/time.js'
-import { DeletedFinalStateUnknown, errorMessage, type KubeObject, metaNamespaceKey, RateLimitingQueue, type RateLimiter } from '../../client/index.js'
+import { DeletedFinalStateUnknown, errorMessage, type KubeObject, metaNamespaceKey, RateLimitingQueue, type RateLimiter, runWorkers } from '../../client/index.js'
 import type { Controller, ControllerContext, ControllerFactory } from '../types.js'
 import { HORIZONTAL_POD_AUTOSCALERS, PODS } from '../util/resources.js'
 import { computeReplicasForMetrics, type HpaCondition } from './compute.js'
@@ -36,8 +37,6 @@ export interface HorizontalPodAutoscalerOptions {
 export const DEFAULT_HPA_SYNC_PERIOD_MS = 15_000
 export const DEFAULT_DOWNSCALE_STABILIZATION_MS = 5 * 60_000
 
-type Json = Record<string, unknown>
-const rec = (v: unknown): Json => (v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Json) : {})
 
 /** Every item waits one sync period: the HPA's own pace, not a back-off. */
 class FixedInterval implements RateLimiter<string> {
@@ -244,25 +243,18 @@ function newHorizontalPodAutoscalerController(ctx: ControllerContext, opts: Hori
       const stop = (): void => queue.shutDown()
       if (signal.aborted) stop()
       else signal.addEventListener('abort', stop, { once: true })
-      // Five workers, as upstream's --concurrent-horizontal-pod-autoscaler-syncs; the queue
-      // never hands one key to two of them at once.
-      const worker = async (): Promise<void> => {
-        for (;;) {
-          const next = await queue.get()
-          if (next.shutdown) return
-          const key = next.key
-          try {
-            await reconcile(key)
-          } catch (err) {
-            ctx.logger.warn({ hpa: key, err: errorMessage(err) }, 'hpa sync failed')
-          } finally {
-            queue.done(key)
-            // Deleted HPAs drop out; every other one comes back one period later.
-            if (hpas.indexer.getByKey(key) !== undefined && !queue.shuttingDown()) queue.addRateLimited(key)
-          }
-        }
-      }
-      await Promise.all([worker(), worker(), worker(), worker(), worker()])
+      // Five workers, as upstream's --concurrent-horizontal-pod-autoscaler-syncs. Every HPA
+      // comes back one period later: after a success here, after a failure through
+      // runWorkers' rate-limited requeue (which for this queue is the same period).
+      await runWorkers(
+        queue,
+        5,
+        async (key) => {
+          await reconcile(key)
+          if (hpas.indexer.getByKey(key) !== undefined) queue.addRateLimited(key)
+        },
+        { onError: (key, err) => ctx.logger.warn({ hpa: key, err: errorMessage(err) }, 'hpa sync failed') },
+      )
     },
   }
 }

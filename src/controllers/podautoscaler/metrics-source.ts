@@ -4,6 +4,7 @@
 // measured. Custom and external metrics APIs are not served here; asking for them is
 // an error the HPA reports in its conditions, as upstream does when no adapter is
 // installed.
+import { type Json, rec, recs } from '../../api/json.js'
 import { parseGoDuration } from '../../api/go-duration.js'
 import { tryParseQuantity } from '../../api/quantity.js'
 import { METRICS_RESOURCES } from '../../api/resources.js'
@@ -23,9 +24,6 @@ export interface MetricsSource {
 
 const POD_METRICS = METRICS_RESOURCES.find((r) => r.plural === 'pods')!
 
-type Json = Record<string, unknown>
-const rec = (v: unknown): Json => (v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Json) : {})
-const recs = (v: unknown): Json[] => (Array.isArray(v) ? v.map(rec) : [])
 
 function sampleOf(item: KubeObject & Json): Omit<PodMetric, 'value'> {
   const t = Date.parse(String(item.timestamp ?? ''))

@@ -10,6 +10,7 @@
 // (or the target, when that is higher) on a scale-down, so a missing sample never
 // pushes the scale further in the direction it is already going; if those
 // assumptions would flip the direction, the current count stands.
+import { type Json, rec, recs } from '../../api/json.js'
 import type { KubeObject } from '../../client/index.js'
 import { tryParseQuantity } from '../../api/quantity.js'
 
@@ -38,10 +39,7 @@ export const DEFAULT_CALCULATOR_SETTINGS: CalculatorSettings = {
   initialReadinessDelayMs: 30_000,
 }
 
-type Json = Record<string, unknown>
 
-const rec = (v: unknown): Json => (v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Json) : {})
-const recs = (v: unknown): Json[] => (Array.isArray(v) ? v.map(rec) : [])
 const timeMs = (v: unknown): number | undefined => {
   if (typeof v !== 'string' || v === '') return undefined
   const t = Date.parse(v)

@@ -114,6 +114,15 @@ export interface ContainerRuntime {
    * or `signal` aborts. A runtime without logs leaves this out: the log is empty.
    */
   logs?(podUid: string, container: string, run: number, opts: ContainerLogOptions, signal: AbortSignal): AsyncIterable<Buffer | string>
+  /**
+   * Runs `command` inside a running container — with its environment, working
+   * directory, volumes and network identity — for exec probes (and later
+   * `kubectl exec`). Resolves with the exit code and the combined output (at most
+   * 10 KiB kept, as upstream); the command is killed after `timeoutMs`, which
+   * rejects with an Error whose name is 'TimeoutError'. A runtime that cannot run
+   * commands leaves this out (exec probes then fail with a clear message).
+   */
+  exec?(podUid: string, container: string, command: readonly string[], timeoutMs: number): Promise<{ exitCode: number; output: string }>
   /** Whether the runtime can run pods (the node's Ready condition). */
   health(): RuntimeHealth
   close(): Promise<void>

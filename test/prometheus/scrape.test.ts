@@ -195,6 +195,7 @@ t.test('a real Prometheus scrapes every part with the config `raftplane up --pro
   t.ok((await query('workqueue_depth{job="apiserver",name="namespace"}')).length >= 1, 'the controller-manager leader reports its namespace queue')
   t.ok((await query('workqueue_adds_total{job="apiserver"}')).length > 0)
   t.ok((await query('workqueue_queue_duration_seconds_count{job="apiserver"}')).length > 0)
+  t.ok((await query('workqueue_longest_running_processor_seconds{job="apiserver",name="deployment"}')).length >= 1, 'work in progress is reported per queue')
   t.ok((await query('scheduler_pending_pods{job="apiserver",queue="active"}')).length >= 1, "the scheduler leader's queue")
 
   // nodes

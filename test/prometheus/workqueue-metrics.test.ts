@@ -41,6 +41,30 @@ t.test('a named queue reports depth, adds, retries and durations under its name'
   unnamed.shutDown()
 })
 
+t.test('work in progress: unfinished work and the longest running processor, as of the scrape', async (t) => {
+  const registry = new Registry()
+  setQueueMetricsProvider(workqueueMetrics(registry))
+  t.teardown(() => setQueueMetricsProvider(undefined))
+  const q = new RateLimitingQueue<string>(undefined, { name: 'slow' })
+  t.teardown(() => q.shutDown())
+  t.equal(await value(registry, 'workqueue_unfinished_work_seconds', { name: 'slow' }), 0, 'nothing held: 0')
+  t.equal(await value(registry, 'workqueue_longest_running_processor_seconds', { name: 'slow' }), 0)
+  q.add('a')
+  q.add('b')
+  await q.get()
+  await new Promise((r) => setTimeout(r, 60))
+  await q.get()
+  await new Promise((r) => setTimeout(r, 40))
+  const unfinished = (await value(registry, 'workqueue_unfinished_work_seconds', { name: 'slow' }))!
+  const longest = (await value(registry, 'workqueue_longest_running_processor_seconds', { name: 'slow' }))!
+  t.ok(longest >= 0.095 && longest < 5, `the first item has been held ~0.1 s: ${longest}`)
+  t.ok(unfinished >= longest + 0.035 && unfinished < 10, `both items' time: ${unfinished} > ${longest}`)
+  q.done('a')
+  q.done('b')
+  t.equal(await value(registry, 'workqueue_unfinished_work_seconds', { name: 'slow' }), 0, 'all done: 0 again')
+  t.equal(await value(registry, 'workqueue_longest_running_processor_seconds', { name: 'slow' }), 0)
+})
+
 t.test("kube-proxy's --metrics-bind-address: host:port, [v6]:port", async (t) => {
   t.same(parseBindAddress('127.0.0.1:10249'), { host: '127.0.0.1', port: 10249 })
   t.same(parseBindAddress('[::1]:0'), { host: '::1', port: 0 })

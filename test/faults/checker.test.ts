@@ -1,9 +1,11 @@
-// The linearizability checker (./checker/): hand-made histories it must accept and
-// reject, and seeded random histories of an atomic register — concurrent, with
+// The checkers (./checker/). Linearizability: hand-made histories it must accept and
+// reject, seeded random histories of an atomic register — concurrent, with
 // indeterminate operations — which it must accept as they are and reject once one
-// read is made stale.
+// read is made stale, and agreement with brute force on small ones. Watch: each kind
+// of broken event stream.
 import t from 'tap'
 import { checkLinearizable } from './checker/linearizability.js'
+import { checkWatch, type WatchedEvent } from './checker/watch.js'
 import { checkRegisters, type RegisterInput, registerModel, type RegisterOperation, type RegisterOutput } from './checker/register.js'
 
 const read = (client: number, call: number, ret: number, value: string | null, object = 'k'): RegisterOperation => ({ object, client, input: { f: 'read' }, output: { value }, call, ret })
@@ -208,4 +210,21 @@ t.test('small random histories, some corrupted: the checker (pruned or not) agre
     if (!want) rejected++
   }
   t.ok(rejected > 100, `both kinds of history were tried (${rejected} of 3000 not linearizable)`)
+})
+
+t.test('the watch checker finds gaps, repeats, disorder, strangers and a wrong start', async (t) => {
+  const ev = (revision: number, value: string, key = 'k'): WatchedEvent => ({ revision, key, type: 'PUT', value })
+  const history = [ev(2, 'a'), ev(3, 'b'), ev(4, 'c'), ev(5, 'd')]
+  t.same(checkWatch(history, history, 1), [], 'the whole history')
+  t.same(checkWatch(history.slice(2), history, 4), [], 'from a later revision')
+  t.same(checkWatch([], history, 6), [], 'nothing yet')
+  const kinds = (seen: WatchedEvent[], start = 1) => checkWatch(seen, history, start).map((p) => p.kind)
+  t.same(kinds([ev(2, 'a'), ev(4, 'c'), ev(5, 'd')]), ['gap'], 'revision 3 missed')
+  t.same(kinds(history.slice(1)), ['gap'], 'the start revision missed')
+  t.same(kinds([ev(2, 'a'), ev(3, 'b'), ev(3, 'b'), ev(4, 'c')]), ['duplicate'])
+  t.same(kinds([ev(2, 'a'), ev(4, 'c'), ev(3, 'b')]), ['gap', 'order'])
+  t.same(kinds([ev(2, 'a'), ev(3, 'x')]), ['different'])
+  t.same(kinds([ev(2, 'a'), ev(3, 'b'), ev(9, 'z')]), ['unknown'])
+  t.same(kinds(history, 3), ['start'], 'revision 2 is before the start')
+  t.match(checkWatch([ev(2, 'a'), ev(4, 'c')], history, 1)[0]!.message, /1 event\(s\) missed, from PUT k="b" @3/)
 })

@@ -1,14 +1,19 @@
 // Linearizability of the KV under leader kills: eight clients read, write and
 // compare-and-set four keys on a 3-member `raftplane store` cluster, each operation
 // to a member picked at random, while the leader is killed with SIGKILL twice and
-// restarted; the history must be linearizable (./checker/). The same workload
+// restarted; the history must be linearizable (./checker/). Three watchers, one per
+// member at first, resume on another member when theirs dies: each must see the
+// store's history in order, without duplicates or gaps (./checker/watch.ts), and that
+// history must hold every acknowledged write at its revision. The same workload
 // with serializable reads sent to a member paused behind the others must not be:
 // proof that the checker can fail on a real store's history, not only on hand-made
 // ones. FAULTS_TARGET=etcd runs both on etcd.
 import t from 'tap'
-import { liveLeader, sleep, startFaultCluster } from '../kv/e2e/helpers/fault-harness.js'
+import { converged, liveLeader, sleep, startFaultCluster } from '../kv/e2e/helpers/fault-harness.js'
 import { checkRegisters } from './checker/register.js'
+import { checkWatch } from './checker/watch.js'
 import { RegisterLoad } from './register-load.js'
+import { ResumingWatcher } from './resuming-watcher.js'
 
 const KEYS = ['lin/a', 'lin/b', 'lin/c', 'lin/d']
 
@@ -16,7 +21,13 @@ t.test('linearizable through two leader kills', async (t) => {
   const { cluster } = await startFaultCluster(t)
   const load = new RegisterLoad({ endpoints: cluster.endpoints, keys: KEYS, clients: 8, maxOperations: 40_000 }).start()
   t.teardown(() => load.close())
-  await sleep(2000)
+  const watchers = [0, 1, 2].map((m) => new ResumingWatcher(cluster.endpoints, 'lin/', 1, m))
+  t.teardown(() => watchers.forEach((w) => w.close()))
+  await sleep(1000)
+  // One more that joins late, from a revision in the past.
+  const late = new ResumingWatcher(cluster.endpoints, 'lin/', Math.max(1, Math.floor(watchers[0]!.revision / 2)), 2)
+  watchers.push(late)
+  await sleep(1000)
   for (let round = 0; round < 2; round++) {
     const leader = await liveLeader(cluster)
     await cluster.kill(leader, 'SIGKILL')
@@ -35,6 +46,22 @@ t.test('linearizable through two leader kills', async (t) => {
   t.comment(`checked in ${Math.round(performance.now() - checkedAt)} ms`)
   t.ok(result.conclusive, 'the search finished within its budget')
   for (const o of result.objects) t.ok(o.linearizable, `${o.object}: ${o.operations} operations linearizable (${o.explored} configurations)${o.explanation ? `\n${o.explanation}` : ''}`)
+
+  // The store's history, read once more by a new watcher from the first revision.
+  const { revision } = await converged(cluster)
+  const reference = new ResumingWatcher(cluster.endpoints, 'lin/', 1, await liveLeader(cluster))
+  t.teardown(() => reference.close())
+  t.ok(await reference.caughtUp(revision, 20_000), `the reference watcher reached revision ${revision}`)
+  const history = reference.events
+  const byRevision = new Map(history.map((e) => [`${e.revision}\0${e.value}`, e]))
+  const missing = [...load.acked].filter(([value, rev]) => !byRevision.has(`${rev}\0${value}`))
+  t.same(missing.slice(0, 5), [], `every acknowledged write (${load.acked.size}) is in the history at its revision`)
+  t.same(checkWatch(history, history, 1), [], 'the history itself is ordered and unique')
+  for (const [i, w] of watchers.entries()) {
+    t.ok(await w.caughtUp(revision, 20_000), `watcher ${i} reached revision ${revision}`)
+    t.same(checkWatch(w.events, history, w.startRevision), [], `watcher ${i} (from revision ${w.startRevision}, ${w.resumes} resumes): ${w.events.length} events, none out of order, repeated or missing`)
+  }
+  t.ok(watchers.some((w) => w.resumes > 0), 'some watcher had to resume on another member')
 })
 
 t.test('serializable reads from a member that is behind are caught as stale', async (t) => {

@@ -39,6 +39,8 @@ export interface RegisterLoadOptions {
 export class RegisterLoad {
   readonly history: RegisterOperation[] = []
   readonly errors = new Map<string, number>()
+  /** The revision at which each acknowledged write (or successful compare-and-set) took effect, by value. */
+  readonly acked = new Map<string, number>()
   private readonly kv: KvClient[]
   private running = false
   private loops: Promise<void>[] = []
@@ -105,7 +107,8 @@ export class RegisterLoad {
       return { value: this.valueOf(key, res.kvs as Wire[]) }
     }
     if (input.f === 'write') {
-      await this.call(kv, 'Put', { key: k, value: Buffer.from(input.value) })
+      const res = await this.call(kv, 'Put', { key: k, value: Buffer.from(input.value) })
+      this.acked.set(input.value, Number((res.header as Wire).revision))
       return {}
     }
     const res = await this.call(kv, 'Txn', {
@@ -113,7 +116,10 @@ export class RegisterLoad {
       success: [{ request_put: { key: k, value: Buffer.from(input.value) } }],
       failure: [{ request_range: { key: k } }],
     })
-    if (res.succeeded === true) return { succeeded: true }
+    if (res.succeeded === true) {
+      this.acked.set(input.value, Number((res.header as Wire).revision))
+      return { succeeded: true }
+    }
     const range = ((res.responses as Wire[])[0]?.response_range ?? {}) as Wire
     return { succeeded: false, value: this.valueOf(key, (range.kvs as Wire[] | undefined) ?? []) }
   }

@@ -9,17 +9,22 @@ import { dirname, join } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import { Command } from 'commander'
 import { registerBench } from './commands/bench.js'
+import { registerCerts } from './commands/certs.js'
 import { registerControl } from './commands/control.js'
 import { registerMaster } from './commands/master.js'
 import { registerNode } from './commands/node.js'
 import { registerStatus } from './commands/status.js'
 import { registerStore } from './commands/store.js'
 import { registerUp } from './commands/up.js'
+import { addConfigFile } from './config-file.js'
 
 /** Adds one subcommand (and its own subcommands) to the program. */
 export type RegisterCommand = (program: Command) => void
 
-const COMMANDS: readonly RegisterCommand[] = [registerBench, registerControl, registerMaster, registerNode, registerStatus, registerStore, registerUp]
+const COMMANDS: readonly RegisterCommand[] = [registerBench, registerCerts, registerControl, registerMaster, registerNode, registerStatus, registerStore, registerUp]
+
+/** Commands that take `--config FILE`. */
+const CONFIG_FILE_COMMANDS = ['master', 'node']
 
 interface PackageJson {
   name: string
@@ -68,6 +73,8 @@ export function buildProgram(): Command {
     .showSuggestionAfterError()
 
   for (const register of COMMANDS) register(program)
+  // The components run one per machine also take their flags from a YAML file (src/cli/config-file.ts).
+  for (const name of CONFIG_FILE_COMMANDS) addConfigFile(program.commands.find((c) => c.name() === name)!)
 
   return program
 }

@@ -19,6 +19,7 @@ import type { Profile } from '../../scheduler/framework/types.js'
 import { parseGoDuration } from '../../api/go-duration.js'
 import { enabledControllers, parseControllersFlag } from '../../controllers/manager.js'
 import { MasterLoops } from '../master-loops.js'
+import { portInUse, portInUseMessage } from '../port-holder.js'
 import { addStoreFlags, configFromFlags, type StoreFlags } from './store.js'
 
 function durationFlag(v: string, flag: string): number {
@@ -53,6 +54,31 @@ async function schedulerConfigFile(file: string): Promise<Profile[]> {
 function loopbackHost(bind: string): string {
   if (bind === '0.0.0.0' || bind === '' || bind === '::') return '127.0.0.1'
   return bind.includes(':') ? `[${bind}]` : bind
+}
+
+/**
+ * The first port this master would listen on that something else holds already, as
+ * one line naming the holder; undefined when all are free. Checked before anything
+ * starts, so the user reads which flag to change rather than a bind error.
+ */
+async function portConflict(f: MasterFlags, cfg: ReturnType<typeof configFromFlags>, apiPort: number): Promise<string | undefined> {
+  const wanted: { host: string; port: number; flag: string }[] = [
+    { host: f.bindAddress, port: apiPort, flag: '--secure-port' },
+    { host: f.bindAddress, port: Number(f.nodeApiPort), flag: '--node-api-port' },
+  ]
+  if (f.etcdServers === undefined || f.etcdServers === '') {
+    for (const [urls, flag] of [[cfg.listenClientURLs, '--listen-client-urls'], [cfg.listenPeerURLs, '--listen-peer-urls']] as const) {
+      for (const url of urls) {
+        const u = new URL(url)
+        wanted.push({ host: u.hostname.replace(/^\[(.*)\]$/, '$1'), port: Number(u.port), flag })
+      }
+    }
+  }
+  for (const w of wanted) {
+    if (!Number.isInteger(w.port) || w.port <= 0) continue
+    if (await portInUse(w.host, w.port)) return portInUseMessage(w.port, w.flag, `change ${w.flag}`)
+  }
+  return undefined
 }
 
 interface MasterFlags extends StoreFlags {
@@ -143,6 +169,12 @@ export function registerMaster(program: Command): void {
           throw new Error('--tls-cert-file and --tls-private-key-file are required unless --insecure is given')
         }
         tls = { cert: await readFile(f.tlsCertFile), key: await readFile(f.tlsPrivateKeyFile) }
+      }
+      const conflict = await portConflict(f, cfg, port)
+      if (conflict !== undefined) {
+        console.error(`raftplane master: ${conflict}`)
+        process.exitCode = 1
+        return
       }
 
       let member: StoreMember | undefined

@@ -17,6 +17,7 @@ import { issueCert, type KeyPair, newCA } from '../../certs/pki.js'
 import { localPathStorageClass } from '../../controllers/volume/local-path.js'
 import { type ControlReply, type ControlRequest, sendControl, serveControl } from '../up-control.js'
 import { LoadBalancer } from '../load-balancer.js'
+import { portInUseMessage } from '../port-holder.js'
 import { type NodeEndpoints, writePrometheusConfig } from '../prometheus-config.js'
 import { adminPost, type ClusterLayout, type ClusterPki, HOST, type MasterLayout, masterRoles, nodeReady, readyz } from '../cluster-access.js'
 
@@ -249,7 +250,7 @@ export function registerUp(program: Command): void {
         await writeFile(layoutFile, JSON.stringify(layout, null, 2) + '\n')
       }
       if (layout.lbPort !== undefined && (await portInUse(layout.lbPort))) {
-        console.error(`raftplane up: port ${layout.lbPort} (the apiservers' load balancer) is already in use; stop what holds it (\`ss -ltnp 'sport = :${layout.lbPort}'\`) or use --data with another directory and --base-port`)
+        console.error(`raftplane up: ${await portInUseMessage(layout.lbPort, "the apiservers' load balancer", 'use --data with another directory and --base-port')}`)
         process.exitCode = 1
         return
       }
@@ -261,7 +262,7 @@ export function registerUp(program: Command): void {
           ['store peer', m.peerPort],
         ] as const) {
           if (await portInUse(port)) {
-            console.error(`raftplane up: port ${port} (${m.name} ${what}) is already in use; stop what holds it (\`ss -ltnp 'sport = :${port}'\`) or use --data with another directory and --base-port`)
+            console.error(`raftplane up: ${await portInUseMessage(port, `${m.name} ${what}`, 'use --data with another directory and --base-port')}`)
             process.exitCode = 1
             return
           }

@@ -20,7 +20,7 @@ import { parseGoDuration } from '../../api/go-duration.js'
 import { enabledControllers, parseControllersFlag } from '../../controllers/manager.js'
 import { MasterLoops } from '../master-loops.js'
 import { portInUse, portInUseMessage } from '../port-holder.js'
-import { addStoreFlags, configFromFlags, type StoreFlags } from './store.js'
+import { addStoreFlags, configFromFlags, stopAfter, type StoreFlags } from './store.js'
 
 function durationFlag(v: string, flag: string): number {
   try {
@@ -216,17 +216,17 @@ export function registerMaster(program: Command): void {
         () => loops.start(),
         () => undefined,
       )
-      await new Promise<void>((resolve) => {
-        const stop = (): void => resolve()
+      const fatal = await new Promise<Error | undefined>((resolve) => {
+        const stop = (): void => resolve(undefined)
         process.once('SIGINT', stop)
         process.once('SIGTERM', stop)
-        member?.server.once('fatal', stop)
+        member?.server.once('fatal', (err: Error) => resolve(err))
       })
       // Leases are released first, while the apiserver can still write the release.
       await loops.stop()
       await nodeApi.stop()
       await api.stop()
       await storage.close()
-      await member?.stop()
+      if (member !== undefined) await stopAfter(member, fatal, `raftplane master: ${cfg.name}`)
     })
 }

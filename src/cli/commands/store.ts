@@ -133,6 +133,23 @@ export function addStoreFlags(cmd: Command): Command {
     .addOption(flag('log-level', 'debug, info, warn, error, panic, or fatal', undefined, 'info'))
 }
 
+/**
+ * Stops the member. After a fatal error (a failed WAL write or fsync: a full disk, an
+ * I/O error) the member has already stopped acting, as etcd panics; say why in one
+ * line and exit 1, rather than let the error surface again as a crash's stack trace.
+ */
+export async function stopAfter(member: { stop(): Promise<void> }, fatal: Error | undefined, who: string): Promise<void> {
+  try {
+    await member.stop()
+  } catch (err) {
+    if (fatal === undefined) throw err
+  }
+  if (fatal !== undefined) {
+    console.error(`${who} stopped: ${fatal.message}`)
+    process.exitCode = 1
+  }
+}
+
 export function registerStore(program: Command): void {
   const store = addStoreFlags(
     program
@@ -145,13 +162,13 @@ export function registerStore(program: Command): void {
       const logger = pino({ level, base: { name: cfg.name } }, pino.destination(2))
       const member = await StoreMember.start(cfg, { logger })
       logger.info({ clientURLs: member.clientURLs, id: member.server.id.toString(16) }, 'ready to serve client requests')
-      await new Promise<void>((resolve) => {
-        const stop = () => resolve()
+      const fatal = await new Promise<Error | undefined>((resolve) => {
+        const stop = () => resolve(undefined)
         process.once('SIGINT', stop)
         process.once('SIGTERM', stop)
-        member.server.once('fatal', stop)
+        member.server.once('fatal', (err: Error) => resolve(err))
       })
-      await member.stop()
+      await stopAfter(member, fatal, `raftplane store: member ${cfg.name}`)
     })
 
   addMemberFlags(

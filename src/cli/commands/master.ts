@@ -20,7 +20,7 @@ import { parseGoDuration } from '../../api/go-duration.js'
 import { enabledControllers, parseControllersFlag } from '../../controllers/manager.js'
 import { MasterLoops } from '../master-loops.js'
 import { portInUse, portInUseMessage } from '../port-holder.js'
-import { addStoreFlags, configFromFlags, stopAfter, type StoreFlags } from './store.js'
+import { addStoreFlags, configFromFlags, startMember, stopAfter, type StoreFlags } from './store.js'
 
 function durationFlag(v: string, flag: string): number {
   try {
@@ -186,7 +186,8 @@ export function registerMaster(program: Command): void {
         // Without a store member nobody else collects the process metrics (event-loop delay among them).
         collectDefaultMetrics({ register: metrics })
       } else {
-        member = await StoreMember.start(cfg, { logger: logger.child({ component: 'store' }) })
+        member = await startMember(cfg, logger.child({ component: 'store' }), `raftplane master: ${cfg.name}`)
+        if (member === undefined) return
         storage = new LocalStorage(member)
         metrics = member.metrics
       }

@@ -4,7 +4,7 @@
 // taken with `etcdctl snapshot save`, as `etcdctl snapshot restore` does for etcd.
 import { type Command, InvalidArgumentError, Option } from 'commander'
 import { readFile } from 'node:fs/promises'
-import { pino } from 'pino'
+import { type Logger, pino } from 'pino'
 import {
   defaultConfig,
   parseInitialCluster,
@@ -134,6 +134,22 @@ export function addStoreFlags(cmd: Command): Command {
 }
 
 /**
+ * Starts the member; when it cannot (a corrupt WAL, a data dir from another cluster,
+ * a port in use), says why in one line — the log has the details — and exits 1,
+ * rather than dying on the error with a stack trace.
+ */
+export async function startMember(cfg: StoreConfig, logger: Logger, who: string): Promise<StoreMember | undefined> {
+  try {
+    return await StoreMember.start(cfg, { logger })
+  } catch (err) {
+    logger.fatal({ err }, 'cannot start')
+    console.error(`${who} cannot start: ${(err as Error).message}`)
+    process.exitCode = 1
+    return undefined
+  }
+}
+
+/**
  * Stops the member. After a fatal error (a failed WAL write or fsync: a full disk, an
  * I/O error) the member has already stopped acting, as etcd panics; say why in one
  * line and exit 1, rather than let the error surface again as a crash's stack trace.
@@ -160,7 +176,8 @@ export function registerStore(program: Command): void {
       const cfg = configFromFlags(f)
       const level = cfg.logLevel === 'panic' ? 'fatal' : cfg.logLevel
       const logger = pino({ level, base: { name: cfg.name } }, pino.destination(2))
-      const member = await StoreMember.start(cfg, { logger })
+      const member = await startMember(cfg, logger, `raftplane store: member ${cfg.name}`)
+      if (member === undefined) return
       logger.info({ clientURLs: member.clientURLs, id: member.server.id.toString(16) }, 'ready to serve client requests')
       const fatal = await new Promise<Error | undefined>((resolve) => {
         const stop = () => resolve(undefined)

@@ -31,6 +31,10 @@ export interface StoreClusterOptions {
   env?: NodeJS.ProcessEnv
   /** Time for all members to answer Status and agree on a leader (default 30 s). */
   startTimeoutMs?: number
+  /** Member i's address (default 127.0.0.1 for all). */
+  hosts?: readonly string[]
+  /** An argv prefix for member i, e.g. `ip netns exec NS` (it must exec the command, so signals reach the member). */
+  wrap?: (i: number) => readonly string[]
 }
 
 export interface MemberStatus {
@@ -61,16 +65,18 @@ export class StoreMember {
     readonly dataDir: string,
     readonly clientPort: number,
     readonly peerPort: number,
+    /** The address it listens on (its own network namespace's, for the partition tests). */
+    readonly host = '127.0.0.1',
   ) {}
 
   get endpoint(): string {
-    return `127.0.0.1:${this.clientPort}`
+    return `${this.host}:${this.clientPort}`
   }
   get clientUrl(): string {
-    return `http://127.0.0.1:${this.clientPort}`
+    return `http://${this.host}:${this.clientPort}`
   }
   get peerUrl(): string {
-    return `http://127.0.0.1:${this.peerPort}`
+    return `http://${this.host}:${this.peerPort}`
   }
   get pid(): number | undefined {
     return this.child?.pid
@@ -288,6 +294,7 @@ export class StoreCluster {
   private argv(m: StoreMember, initialCluster: string, extraArgs: string[] = []): string[] {
     const o = this.opts
     return [
+      ...(o.wrap?.(this.members.indexOf(m)) ?? []),
       ...o.command,
       `--name=${m.name}`,
       `--data-dir=${m.dataDir}`,
@@ -348,7 +355,7 @@ export class StoreCluster {
     }
     this.members = Array.from(
       { length: size },
-      (_, i) => new StoreMember(`m${i + 1}`, join(this.dir, `a${attempt}-m${i + 1}`), ports[2 * i]!, ports[2 * i + 1]!),
+      (_, i) => new StoreMember(`m${i + 1}`, join(this.dir, `a${attempt}-m${i + 1}`), ports[2 * i]!, ports[2 * i + 1]!, this.opts.hosts?.[i]),
     )
     this.token = `bench-${process.pid}-${Date.now()}-${attempt}`
     this.initialCluster = this.members.map((m) => `${m.name}=${m.peerUrl}`).join(',')

@@ -5,6 +5,7 @@
 // of broken event stream.
 import t from 'tap'
 import { checkLinearizable } from './checker/linearizability.js'
+import { seeded } from './seeded.js'
 import { checkWatch, type WatchedEvent } from './checker/watch.js'
 import { checkRegisters, type RegisterInput, registerModel, type RegisterOperation, type RegisterOutput } from './checker/register.js'
 
@@ -67,18 +68,6 @@ t.test('hand-made histories', async (t) => {
     ],
   )
 })
-
-/** mulberry32: a small seeded generator, so a failing seed can be replayed. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let x = a
-    x = Math.imul(x ^ (x >>> 15), x | 1)
-    x ^= x + Math.imul(x ^ (x >>> 7), x | 61)
-    return ((x ^ (x >>> 14)) >>> 0) / 2 ** 32
-  }
-}
 
 /**
  * A history of an atomic register: `clients` clients each call `perClient` operations
@@ -148,7 +137,7 @@ t.test('seeded random histories of an atomic register', async (t) => {
   const base = Number(process.env.CHECKER_SEED ?? Date.now() % 1_000_000)
   for (let i = 0; i < 20; i++) {
     const seed = base + i
-    const random = rng(seed)
+    const random = seeded(seed)
     const history = atomicHistory(random, 2 + Math.floor(random() * 8), 200)
     const ok = check(history)
     if (!ok.linearizable || !ok.conclusive) {
@@ -167,7 +156,7 @@ t.test('seeded random histories of an atomic register', async (t) => {
 
 t.test('thousands of operations on one key, ten clients', async (t) => {
   const seed = Number(process.env.CHECKER_SEED ?? 7)
-  const history = atomicHistory(rng(seed), 10, 500)
+  const history = atomicHistory(seeded(seed), 10, 500)
   const r = check(history)
   t.ok(r.linearizable && r.conclusive, `5000 operations accepted (seed ${seed}), ${r.objects[0]?.explored} configurations explored`)
 })
@@ -197,7 +186,7 @@ t.test('small random histories, some corrupted: the checker (pruned or not) agre
   let rejected = 0
   for (let i = 0; i < 3000; i++) {
     const seed = base + i
-    const random = rng(seed)
+    const random = seeded(seed)
     const h = atomicHistory(random, 2 + (i % 3), 5)
     const r = h.find((o) => o.input.f === 'read')
     if (r !== undefined && random() < 0.5) r.output = { value: `v${Math.floor(random() * 9)}` }

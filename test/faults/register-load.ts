@@ -36,8 +36,11 @@ export interface RegisterLoadOptions {
   readers?: number
 }
 
+/** An operation of the history, with the member it was sent to. */
+export type LoadOperation = RegisterOperation & { member: number }
+
 export class RegisterLoad {
-  readonly history: RegisterOperation[] = []
+  readonly history: LoadOperation[] = []
   readonly errors = new Map<string, number>()
   /** The revision at which each acknowledged write (or successful compare-and-set) took effect, by value. */
   readonly acked = new Map<string, number>()
@@ -85,12 +88,12 @@ export class RegisterLoad {
       const call = performance.now()
       try {
         const output = await this.send(this.kv[member]!, key, input)
-        this.history.push({ object: key, client, input, output, call, ret: performance.now() })
+        this.history.push({ object: key, client, input, output, call, ret: performance.now(), member })
       } catch (err) {
         // Short: "No connection established. Last error: …" differs only by port.
         const what = ((err as grpc.ServiceError).details ?? (err as Error).message).replace(/(\. Last error| after \d).*$/s, '').slice(0, 60)
         this.errors.set(what, (this.errors.get(what) ?? 0) + 1)
-        if (input.f !== 'read') this.history.push({ object: key, client, input, call, ret: Infinity })
+        if (input.f !== 'read') this.history.push({ object: key, client, input, call, ret: Infinity, member })
         // A member that is down: do not spin on it.
         await new Promise((r) => setTimeout(r, 20))
       }

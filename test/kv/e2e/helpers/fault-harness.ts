@@ -12,7 +12,7 @@ import type { WriteLoad } from './fault-load.js'
 
 const REPO = fileURLToPath(new URL('../../../../', import.meta.url))
 
-export const TARGET = process.env.FAULTS_TARGET === 'etcd' ? 'etcd' : 'raftplane'
+export const TARGET: 'etcd' | 'raftplane' = process.env.FAULTS_TARGET === 'etcd' ? 'etcd' : 'raftplane'
 
 export const STORE_COMMAND =
   TARGET === 'etcd' ? ['/usr/bin/etcd'] : [process.execPath, '--import', 'tsx', `${REPO}src/cli/main.ts`, 'store']

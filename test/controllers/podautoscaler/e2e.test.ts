@@ -97,7 +97,8 @@ t.test('kubectl autoscale: scale up on usage, down when it falls', async (t) => 
   })
   t.match(described, /Reference:\s+Deployment\/web/)
   t.match(described, /Min replicas:\s+1/)
-  t.match(described, /AbleToScale\s+True\s+SucceededRescale/)
+  // SucceededRescale right after a rescale, ReadyForNewScale from the next sync on.
+  t.match(described, /AbleToScale\s+True\s+(SucceededRescale|ReadyForNewScale)/)
   t.match(described, /ScalingActive\s+True\s+ValidMetricFound/)
   t.match(described, /SuccessfulRescale\s+.*New size: 4; reason: cpu resource utilization \(percentage of request\) above target/)
   t.match(described, /SuccessfulRescale\s+.*New size: 1; reason: All metrics below target/)

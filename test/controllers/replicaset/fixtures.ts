@@ -85,8 +85,18 @@ export async function eventsFor(client: RestClient, name: string): Promise<any[]
   return ((await client.resource(EVENTS, NS).list()).items as any[]).filter((e) => e.involvedObject?.name === name)
 }
 
-/** `kubectl scale`: a write of the scale subresource. */
+/**
+ * `kubectl scale`: a write of the scale subresource, read again and retried on a
+ * conflict (the controller writes the object's status meanwhile).
+ */
 export async function scale(client: RestClient, rt: Parameters<RestClient['resource']>[0], name: string, replicas: number): Promise<void> {
-  const s = await client.resource(rt, NS).getScale(name)
-  await client.resource(rt, NS).updateScale(name, { ...s, spec: { replicas } })
+  for (let attempt = 1; ; attempt++) {
+    const s = await client.resource(rt, NS).getScale(name)
+    try {
+      await client.resource(rt, NS).updateScale(name, { ...s, spec: { replicas } })
+      return
+    } catch (err) {
+      if ((err as { code?: number }).code !== 409 || attempt >= 5) throw err
+    }
+  }
 }

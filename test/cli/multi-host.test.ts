@@ -6,28 +6,18 @@
 // kubectl through the load balancer keeps working, the node keeps renewing its Lease
 // through another master, and when the link comes back the master catches up.
 // Needs root and `ip netns`; skipped otherwise.
-import { type ChildProcess, execFile, spawn, spawnSync } from 'node:child_process'
-import { createWriteStream, writeFileSync } from 'node:fs'
-import { createServer } from 'node:net'
+import { execFile, spawnSync } from 'node:child_process'
+import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import t from 'tap'
 import { stringify } from 'yaml'
 import { KUBECTL, RAFTPLANE } from '../apiserver/e2e/helpers/cluster.js'
+import { freePort } from '../../bench/kv/cluster.js'
 import { NetnsLab } from '../faults/netns-lab.js'
+import { processes } from './helpers/processes.js'
 
 const API = 6443
 const NODE_API = 7443
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer()
-    s.once('error', reject)
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port
-      s.close(() => resolve(port))
-    })
-  })
-}
 
 function run(cmd: string, args: string[], timeout = 15_000): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
@@ -60,27 +50,9 @@ t.test('masters and a node on separate hosts over TLS, kubectl through raftplane
   )
   t.equal(certs.status, 0, certs.stderr)
 
-  const children: ChildProcess[] = []
-  t.teardown(async () => {
-    await Promise.all(
-      children.map(
-        (c) =>
-          new Promise<void>((resolve) => {
-            if (c.exitCode !== null || c.signalCode !== null) return resolve()
-            c.once('exit', () => resolve())
-            c.kill('SIGTERM')
-            setTimeout(() => c.kill('SIGKILL'), 10_000).unref()
-          }),
-      ),
-    )
-  })
+  const spawnLogged = processes(t, dir)
   const start = (name: string, host: number | undefined, args: string[]): void => {
-    const log = createWriteStream(join(dir, `${name}.log`))
-    const argv = [...(host === undefined ? [] : lab.wrap(host)), ...RAFTPLANE, ...args]
-    const child = spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] })
-    child.stdout!.pipe(log)
-    child.stderr!.pipe(log)
-    children.push(child)
+    spawnLogged(name, [...(host === undefined ? [] : lab.wrap(host)), ...RAFTPLANE, ...args])
   }
 
   const initialCluster = masters.map((i) => `m${i + 1}=http://${lab.hosts[i]}:2380`)

@@ -5,7 +5,7 @@
 // of broken event stream.
 import t from 'tap'
 import { checkLinearizable } from './checker/linearizability.js'
-import { seeded } from './seeded.js'
+import { seededRandom as seeded } from '../raft/helpers/network.js'
 import { checkWatch, type WatchedEvent } from './checker/watch.js'
 import { checkRegisters, type RegisterInput, registerModel, type RegisterOperation, type RegisterOutput } from './checker/register.js'
 

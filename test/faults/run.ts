@@ -21,7 +21,7 @@ import { checkWatch } from './checker/watch.js'
 import { NetnsLab } from './netns-lab.js'
 import { RegisterLoad } from './register-load.js'
 import { ResumingWatcher } from './resuming-watcher.js'
-import { seeded } from './seeded.js'
+import { seededRandom as seeded } from '../raft/helpers/network.js'
 
 export type NemesisKind = 'kill' | 'pause' | 'partition' | 'bridge'
 export const NEMESES: readonly NemesisKind[] = ['kill', 'pause', 'partition', 'bridge']

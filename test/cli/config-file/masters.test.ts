@@ -3,13 +3,14 @@
 // (127.0.0.11-13, the same ports on each), its certificate carrying that address;
 // real kubectl with the generated admin kubeconfig reaches every master, and the
 // node registers over TLS through the masters' node API.
-import { type ChildProcess, execFile, spawn, spawnSync } from 'node:child_process'
-import { createWriteStream, writeFileSync } from 'node:fs'
+import { execFile, spawnSync } from 'node:child_process'
+import { writeFileSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { join } from 'node:path'
 import t from 'tap'
 import { stringify } from 'yaml'
 import { KUBECTL, RAFTPLANE } from '../../apiserver/e2e/helpers/cluster.js'
+import { processes } from '../helpers/processes.js'
 
 const HOSTS = ['127.0.0.11', '127.0.0.12', '127.0.0.13']
 
@@ -54,27 +55,9 @@ t.test('3 masters and a node from config files and `raftplane certs`; kubectl wi
   )
   t.equal(certs.status, 0, certs.stderr)
 
-  const children: ChildProcess[] = []
-  t.teardown(async () => {
-    await Promise.all(
-      children.map(
-        (c) =>
-          new Promise<void>((resolve) => {
-            if (c.exitCode !== null || c.signalCode !== null) return resolve()
-            c.once('exit', () => resolve())
-            c.kill('SIGTERM')
-            setTimeout(() => c.kill('SIGKILL'), 10_000).unref()
-          }),
-      ),
-    )
-  })
-  const start = (name: string, args: string[]): ChildProcess => {
-    const log = createWriteStream(join(dir, `${name}.log`))
-    const child = spawn(RAFTPLANE[0]!, [...RAFTPLANE.slice(1), ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
-    child.stdout!.pipe(log)
-    child.stderr!.pipe(log)
-    children.push(child)
-    return child
+  const spawnLogged = processes(t, dir)
+  const start = (name: string, args: string[]): void => {
+    spawnLogged(name, [...RAFTPLANE, ...args])
   }
 
   const initialCluster = HOSTS.map((h, i) => `m${i + 1}=http://${h}:${peer}`)
